@@ -1,0 +1,42 @@
+namespace SourceGenMigrations;
+
+/// <summary>
+/// Marks a <see langword="static"/> method as a migration. The SourceGenMigrations source generator collects every
+/// such method at compile time into the generated <c>GeneratedMigrations</c> table, sorted by <see cref="Order"/>.
+/// </summary>
+/// <remarks>
+/// <para>Accepted shapes: a <see langword="static"/>, non-generic method returning <see cref="System.Threading.Tasks.Task"/>,
+/// <see cref="System.Threading.Tasks.ValueTask"/> or <see langword="void"/>, taking <c>()</c>, <c>(CancellationToken)</c>,
+/// <c>(MigrationContext)</c> or <c>(MigrationContext, CancellationToken)</c>, declared in non-generic types that are
+/// <see langword="public"/> or <see langword="internal"/>.</para>
+/// <para>Mistakes are build errors reported by the bundled analyzers: a duplicate order (SGM001), a negative order
+/// (SGM002), a missing order (SGM003), an unsupported signature (SGM004), an unreachable method (SGM005).</para>
+/// <para>A migration must be idempotent and retryable: a run interrupted while it executes runs it again.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// public static class Migrations
+/// {
+///     [Migration(Order = 1)]
+///     public static async Task CreateUsers(MigrationContext context, CancellationToken cancellationToken) { ... }
+///
+///     [Migration(Order = 2, Enabled = false)] // superseded by 3
+///     public static Task OldBackfill(CancellationToken cancellationToken) => Task.CompletedTask;
+/// }
+/// </code>
+/// </example>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class MigrationAttribute : Attribute
+{
+    /// <summary>
+    /// The position of the migration in the run sequence. Required, zero or more, unique within the compilation
+    /// (disabled migrations included). Once a migration has run against a database, its order must never change.
+    /// </summary>
+    public long Order { get; set; }
+
+    /// <summary>
+    /// Whether the migration runs. A disabled migration keeps its order reserved; disable one that a later
+    /// migration supersedes. Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace SourceGenMigrations.Internal;
+
+/// <summary>Validation and defaults shared by the SQLite and PostgreSQL managers (the file is linked into both).</summary>
+internal static class ManagerValidation
+{
+    /// <summary>The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); used for SQLite too so names stay portable.</summary>
+    public const int MaxIdentifierLength = 63;
+
+    /// <summary>The longest owner id accepted.</summary>
+    public const int MaxOwnerIdLength = 200;
+
+    /// <summary>The longest poll interval accepted.</summary>
+    public static readonly TimeSpan MaxPollInterval = TimeSpan.FromHours(1);
+
+    /// <summary>The longest lease accepted.</summary>
+    public static readonly TimeSpan MaxLeaseDuration = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Checks <paramref name="value"/> against the strict identifier pattern <c>[A-Za-z_][A-Za-z0-9_]*</c> (at most 63
+    /// characters) and returns it double-quoted. Because the pattern admits no quote, quoting cannot be escaped.
+    /// </summary>
+    /// <exception cref="ArgumentException">The identifier breaks the pattern; the message names the option and the value.</exception>
+    public static string QuoteIdentifier(string? value, string optionName)
+    {
+        if (!IsIdentifier(value))
+        {
+            throw new ArgumentException(
+                $"{optionName} must be an identifier of 1 to {MaxIdentifierLength} characters matching [A-Za-z_][A-Za-z0-9_]*, but was {Describe(value)}.",
+                optionName);
+        }
+
+        return "\"" + value + "\"";
+    }
+
+    /// <summary>Whether <paramref name="value"/> matches <c>[A-Za-z_][A-Za-z0-9_]{0,62}</c>.</summary>
+    public static bool IsIdentifier(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > MaxIdentifierLength)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            var ok = c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or '_' || (i > 0 && c is >= '0' and <= '9');
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Checks that a duration is greater than zero and at most <paramref name="maximum"/>.</summary>
+    /// <exception cref="ArgumentException">It is not; the message names the option and the value.</exception>
+    public static void CheckDuration(TimeSpan value, TimeSpan maximum, string optionName)
+    {
+        if (value <= TimeSpan.Zero || value > maximum)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{optionName} must be greater than zero and at most {maximum}, but was {value}."),
+                optionName);
+        }
+    }
+
+    /// <summary>Returns <paramref name="ownerId"/> checked (not blank, at most 200 characters, no control characters), or a new one.</summary>
+    /// <exception cref="ArgumentException">The given owner id is not acceptable; the message names the option and the value.</exception>
+    public static string OwnerIdOrDefault(string? ownerId, string optionName)
+    {
+        if (ownerId is null)
+        {
+            return NewOwnerId();
+        }
+
+        if (string.IsNullOrWhiteSpace(ownerId) || ownerId.Length > MaxOwnerIdLength || ownerId.Any(char.IsControl))
+        {
+            throw new ArgumentException(
+                $"{optionName} must be null (generated) or 1 to {MaxOwnerIdLength} visible characters, but was {Describe(ownerId)}.",
+                optionName);
+        }
+
+        return ownerId;
+    }
+
+    /// <summary>
+    /// A new owner id: host name, process id and a random part, e.g. <c>web-3/4711/5f0c2a9e1b7d</c>. The random part keeps
+    /// two managers of one process (or a recycled process id) apart.
+    /// </summary>
+    public static string NewOwnerId()
+    {
+        Span<byte> random = stackalloc byte[6];
+        RandomNumberGenerator.Fill(random);
+        var host = Environment.MachineName;
+        if (host.Length > 100)
+        {
+            host = host[..100];
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{host}/{Environment.ProcessId}/{Convert.ToHexString(random).ToLowerInvariant()}");
+    }
+
+    /// <summary>Quotes a value for an error message.</summary>
+    public static string Describe(string? value) => value is null ? "null" : "'" + value + "'";
+}

@@ -1,0 +1,572 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SourceGenMigrations.Internal;
+
+namespace SourceGenMigrations.Sqlite;
+
+/// <summary>
+/// An <see cref="IMigrationManager"/> on a SQLite database file (Microsoft.Data.Sqlite), safe for many runner processes
+/// on one machine.
+/// </summary>
+/// <remarks>
+/// <para><b>Database lock</b>: a <c>BEGIN IMMEDIATE</c> transaction on a dedicated connection, held from
+/// <see cref="AcquireDbLockAsync"/> to <see cref="ReleaseDbLockAsync"/>; the tables are created inside it. While another
+/// connection writes, the manager retries until it gets the lock or the token is cancelled.</para>
+/// <para><b>Migration lock</b>: a lease row in <c>{prefix}_lock</c> (owner id, expiry), taken by one atomic upsert when
+/// there is none or it expired, extended by the heartbeat, deleted by its owner on release. A runner that finds the lease
+/// held waits, polling every <see cref="SqliteMigrationManagerOptions.PollInterval"/>: replicas queue, they do not fail.</para>
+/// <para><b>Time</b>: lease times are Unix milliseconds read from SQLite's own clock (<c>julianday('now')</c>, UTC),
+/// computed inside the statements. SQLite is an embedded database: every runner sharing a file runs on the same
+/// machine, so they all read the same clock, and no value computed in .NET (and no injected test clock) can disagree with it.</para>
+/// <para><b>Services</b>: <see cref="GetService"/> serves an open <see cref="SqliteConnection"/> to the same database
+/// (owned by the manager: do not dispose it), so a migration reaches its database through <see cref="MigrationContext.Services"/>.</para>
+/// </remarks>
+public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
+{
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    // Unix milliseconds from SQLite's clock; 'now' is fixed for the duration of one statement.
+    private const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
+
+    private readonly string _connectionString;
+    private readonly string _lockConnectionString;
+    private readonly string _dataSourceName;
+    private readonly string _lockTable;
+    private readonly string _statusTable;
+    private readonly string _lockTableName;
+    private readonly string _statusTableName;
+    private readonly long _leaseMilliseconds;
+    private readonly TimeSpan _pollInterval;
+    private readonly bool _useWal;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+
+    private readonly string _createSql;
+    private readonly string _acquireSql;
+    private readonly string _readLeaseSql;
+    private readonly string _heartbeatSql;
+    private readonly string _releaseSql;
+    private readonly string _listSql;
+    private readonly string _persistSql;
+
+    // Serialises the work connection: the runner's heartbeat runs concurrently with its status writes.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SqliteConnection? _lockConnection;
+    private SqliteConnection? _workConnection;
+    private SqliteCommand? _persistCommand;
+    private SqliteCommand? _heartbeatCommand;
+    private SqliteConnection? _serviceConnection;
+    private readonly object _serviceSync = new();
+    private bool _disposed;
+
+    /// <summary>Creates a manager for the database of <paramref name="connectionString"/> (for example <c>Data Source=app.db</c>).</summary>
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string.</param>
+    /// <param name="options">Table names, lease, polling, owner id, logging; null means the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="connectionString"/> is null.</exception>
+    /// <exception cref="ArgumentException">The connection string or an option is invalid; the message names it and the value.</exception>
+    public SqliteMigrationManager(string connectionString, SqliteMigrationManagerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(connectionString);
+        options ??= new SqliteMigrationManagerOptions();
+
+        SqliteConnectionStringBuilder builder;
+        try
+        {
+            builder = new SqliteConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The SQLite connection string is invalid: {e.Message}", nameof(connectionString), e);
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.DataSource))
+        {
+            throw new ArgumentException("The SQLite connection string must name a database file (Data Source=...).", nameof(connectionString));
+        }
+
+        _connectionString = builder.ConnectionString;
+        _dataSourceName = builder.DataSource;
+
+        // The database lock is a raw BEGIN IMMEDIATE; an unpooled connection guarantees no pool ever hands out a
+        // connection still inside that transaction.
+        _lockConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString;
+
+        var prefix = options.TablePrefix;
+        ManagerValidation.QuoteIdentifier(prefix, nameof(options.TablePrefix));
+        _lockTableName = options.LockTableName ?? prefix + "_lock";
+        _statusTableName = options.StatusTableName ?? prefix + "_status";
+        _lockTable = ManagerValidation.QuoteIdentifier(_lockTableName, options.LockTableName is null ? nameof(options.TablePrefix) : nameof(options.LockTableName));
+        _statusTable = ManagerValidation.QuoteIdentifier(_statusTableName, options.StatusTableName is null ? nameof(options.TablePrefix) : nameof(options.StatusTableName));
+        if (string.Equals(_lockTableName, _statusTableName, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"LockTableName and StatusTableName must differ, but both are '{_lockTableName}'.", nameof(options));
+        }
+
+        ManagerValidation.CheckDuration(options.LeaseDuration, ManagerValidation.MaxLeaseDuration, nameof(options.LeaseDuration));
+        ManagerValidation.CheckDuration(options.PollInterval, ManagerValidation.MaxPollInterval, nameof(options.PollInterval));
+        _leaseMilliseconds = Math.Max(1, (long)options.LeaseDuration.TotalMilliseconds);
+        _pollInterval = options.PollInterval;
+        OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
+        _useWal = options.UseWriteAheadLog;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _timeProvider = options.TimeProvider ?? TimeProvider.System;
+
+        _createSql =
+            $"""
+            CREATE TABLE IF NOT EXISTS {_lockTable} (
+                lock_id INTEGER NOT NULL PRIMARY KEY CHECK (lock_id = 1),
+                owner_id TEXT NOT NULL,
+                acquired_at_ms INTEGER NOT NULL,
+                expires_at_ms INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS {_statusTable} (
+                migration_order INTEGER NOT NULL PRIMARY KEY,
+                status TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """;
+        _acquireSql =
+            $"""
+            INSERT INTO {_lockTable} (lock_id, owner_id, acquired_at_ms, expires_at_ms)
+            VALUES (1, $owner, {NowMs}, {NowMs} + $lease_ms)
+            ON CONFLICT (lock_id) DO UPDATE SET
+                owner_id = excluded.owner_id, acquired_at_ms = excluded.acquired_at_ms, expires_at_ms = excluded.expires_at_ms
+            WHERE {_lockTable}.expires_at_ms <= excluded.acquired_at_ms OR {_lockTable}.owner_id = excluded.owner_id
+            RETURNING expires_at_ms;
+            """;
+        _readLeaseSql = $"SELECT owner_id, expires_at_ms FROM {_lockTable} WHERE lock_id = 1;";
+        _heartbeatSql = $"UPDATE {_lockTable} SET expires_at_ms = {NowMs} + $lease_ms WHERE lock_id = 1 AND owner_id = $owner RETURNING expires_at_ms;";
+        _releaseSql = $"DELETE FROM {_lockTable} WHERE lock_id = 1 AND owner_id = $owner;";
+        _listSql = $"SELECT migration_order, status FROM {_statusTable} ORDER BY migration_order;";
+        _persistSql =
+            $"""
+            INSERT INTO {_statusTable} (migration_order, status, updated_at)
+            VALUES ($order, $status, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            ON CONFLICT (migration_order) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at;
+            """;
+    }
+
+    /// <summary>This runner's id in the lease row.</summary>
+    public string OwnerId { get; }
+
+    /// <summary>The lease table's name (unquoted).</summary>
+    public string LockTableName => _lockTableName;
+
+    /// <summary>The status table's name (unquoted).</summary>
+    public string StatusTableName => _statusTableName;
+
+    /// <inheritdoc/>
+    public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (_lockConnection is not null)
+        {
+            throw new InvalidOperationException("This manager already holds the database lock.");
+        }
+
+        var connection = await OpenAsync(_lockConnectionString, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "BEGIN IMMEDIATE;";
+
+            // Microsoft.Data.Sqlite retries a busy statement until CommandTimeout (in seconds) without looking at the
+            // token; a short timeout inside our own loop keeps waiting unbounded yet cancellable.
+            command.CommandTimeout = 1;
+            var logged = false;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (SqliteException e) when (IsBusy(e))
+                {
+                    if (!logged)
+                    {
+                        Log.WaitingForDbLock(_logger, _dataSourceName);
+                        logged = true;
+                    }
+
+                    await Task.Delay(Min(_pollInterval, TimeSpan.FromMilliseconds(50)), _timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            Log.DbLockTaken(_logger, _dataSourceName);
+            _lockConnection = connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Inside the database lock's transaction when it is held; otherwise on the manager's own connection.</remarks>
+    public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (_lockConnection is { } lockConnection)
+        {
+            await ExecuteAsync(lockConnection, _createSql, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, _createSql, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Commits the transaction (making the tables durable) and closes the dedicated connection. Does nothing when the lock is not held.</remarks>
+    public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = _lockConnection;
+        if (connection is null)
+        {
+            return;
+        }
+
+        _lockConnection = null;
+        try
+        {
+            await ExecuteAsync(connection, "COMMIT;", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Closing an unpooled connection rolls back whatever was not committed and frees the lock.
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One atomic upsert takes the lease when there is no lease row, when it expired, or when this owner already holds it.
+    /// Otherwise waits, polling every <see cref="SqliteMigrationManagerOptions.PollInterval"/>, until it succeeds or
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </remarks>
+    public async Task AcquireMigrationLockAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        string? lastHolder = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            (bool Taken, long ExpiresAtMs, string? Holder) attempt;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+                attempt = await TryAcquireAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            if (attempt.Taken)
+            {
+                var takenUntil = DateTimeOffset.FromUnixTimeMilliseconds(attempt.ExpiresAtMs);
+                Log.LeaseTaken(_logger, _lockTableName, OwnerId, takenUntil);
+                return;
+            }
+
+            if (attempt.Holder is not null && !string.Equals(attempt.Holder, lastHolder, StringComparison.Ordinal))
+            {
+                var heldUntil = DateTimeOffset.FromUnixTimeMilliseconds(attempt.ExpiresAtMs);
+                Log.WaitingForLease(_logger, _lockTableName, attempt.Holder, heldUntil, OwnerId, _pollInterval);
+                lastHolder = attempt.Holder;
+            }
+
+            await Task.Delay(_pollInterval, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(bool Taken, long ExpiresAtMs, string? Holder)> TryAcquireAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = _acquireSql;
+            command.Parameters.AddWithValue("$owner", OwnerId);
+            command.Parameters.AddWithValue("$lease_ms", _leaseMilliseconds);
+            var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (result is long expiresAtMs)
+            {
+                return (true, expiresAtMs, OwnerId);
+            }
+        }
+
+        var (holder, expires) = await ReadLeaseAsync(connection, cancellationToken).ConfigureAwait(false);
+        return (false, expires, holder);
+    }
+
+    private async Task<(string? Holder, long ExpiresAtMs)> ReadLeaseAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = _readLeaseSql;
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? (reader.GetString(0), reader.GetInt64(1))
+            : (null, 0);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The lease row is gone or held by another owner: the lease was lost.</exception>
+    public async Task MigrationLockHeartbeatAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        string? lost = null;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            _heartbeatCommand ??= CreateOwnedCommand(connection, _heartbeatSql, "$lease_ms", _leaseMilliseconds);
+            var result = await _heartbeatCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (result is long expiresAtMs)
+            {
+                var extendedUntil = DateTimeOffset.FromUnixTimeMilliseconds(expiresAtMs);
+                Log.LeaseExtended(_logger, _lockTableName, OwnerId, extendedUntil);
+                return;
+            }
+
+            lost = await DescribeLeaseAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Log.LeaseLost(_logger, _lockTableName, OwnerId, lost);
+        throw new InvalidOperationException(
+            $"The migration lease in table {_lockTableName} was lost: this runner ({OwnerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.");
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidDataException">A row has a negative order or an unknown status text; the message names the row.</exception>
+    public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            using var command = connection.CreateCommand();
+            command.CommandText = _listSql;
+            using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var statuses = new List<PersistedStatus>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var order = reader.GetInt64(0);
+                var text = reader.IsDBNull(1) ? null : reader.GetString(1);
+                statuses.Add(StatusRows.Read(_statusTableName, order, text));
+            }
+
+            return statuses;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(order);
+        var text = MigrationStatusText.ToText(status);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (_persistCommand is null)
+            {
+                _persistCommand = connection.CreateCommand();
+                _persistCommand.CommandText = _persistSql;
+                _persistCommand.Parameters.Add("$order", SqliteType.Integer);
+                _persistCommand.Parameters.Add("$status", SqliteType.Text);
+                _persistCommand.Prepare();
+            }
+
+            _persistCommand.Parameters[0].Value = order;
+            _persistCommand.Parameters[1].Value = text;
+            await _persistCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The lease was no longer held by this runner (nothing was deleted).</exception>
+    public async Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        string? lost = null;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            using var command = connection.CreateCommand();
+            command.CommandText = _releaseSql;
+            command.Parameters.AddWithValue("$owner", OwnerId);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                Log.LeaseReleased(_logger, _lockTableName, OwnerId);
+                return;
+            }
+
+            lost = await DescribeLeaseAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Log.LeaseLost(_logger, _lockTableName, OwnerId, lost);
+        throw new InvalidOperationException(
+            $"The migration lease in table {_lockTableName} could not be released: this runner ({OwnerId}) no longer holds it ({lost}).");
+    }
+
+    /// <summary>
+    /// Serves <see cref="SqliteConnection"/> (an open connection to the managed database, owned by the manager: do not
+    /// dispose it; opened on first request, on the calling thread) and the manager itself.
+    /// </summary>
+    /// <returns>The service, or null for any other type.</returns>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(SqliteConnection))
+        {
+            ThrowIfDisposed();
+            lock (_serviceSync)
+            {
+                if (_serviceConnection is null)
+                {
+                    var connection = new SqliteConnection(_connectionString);
+                    connection.Open();
+                    _serviceConnection = connection;
+                }
+
+                return _serviceConnection;
+            }
+        }
+
+        if (serviceType == typeof(SqliteMigrationManager) || serviceType == typeof(IMigrationManager))
+        {
+            return this;
+        }
+
+        return null;
+    }
+
+    /// <summary>Closes the manager's connections (rolling back a database lock still held). Does not release the lease.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _persistCommand?.Dispose();
+        _heartbeatCommand?.Dispose();
+        if (_lockConnection is { } lockConnection)
+        {
+            _lockConnection = null;
+            await lockConnection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_workConnection is { } work)
+        {
+            _workConnection = null;
+            await work.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SqliteConnection? service;
+        lock (_serviceSync)
+        {
+            service = _serviceConnection;
+            _serviceConnection = null;
+        }
+
+        if (service is not null)
+        {
+            await service.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _gate.Dispose();
+    }
+
+    /// <summary>Closes the manager's connections (see <see cref="DisposeAsync"/>).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private SqliteCommand CreateOwnedCommand(SqliteConnection connection, string sql, string leaseParameter, long lease)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$owner", OwnerId);
+        command.Parameters.AddWithValue(leaseParameter, lease);
+        command.Prepare();
+        return command;
+    }
+
+    private async Task<string> DescribeLeaseAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var (holder, expires) = await ReadLeaseAsync(connection, cancellationToken).ConfigureAwait(false);
+        return holder is null
+            ? "there is no lease row"
+            : string.Create(CultureInfo.InvariantCulture, $"it is held by {holder} until {DateTimeOffset.FromUnixTimeMilliseconds(expires):O}");
+    }
+
+    private async Task<SqliteConnection> GetWorkConnectionAsync(CancellationToken cancellationToken)
+        => _workConnection ??= await OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+
+    private async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (_useWal)
+            {
+                await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsBusy(SqliteException e) => e.SqliteErrorCode is SqliteBusy or SqliteLocked;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

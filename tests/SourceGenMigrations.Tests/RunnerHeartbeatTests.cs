@@ -171,6 +171,54 @@ public sealed class RunnerHeartbeatTests
     }
 
     [Fact]
+    public async Task The_next_heartbeat_comes_one_interval_after_the_previous_one_finished()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var manager = new FakeMigrationManager
+        {
+            Hook = (step, n, _) => step == ManagerStep.Heartbeat && n == 1 ? gate.Task : Task.CompletedTask,
+        };
+        int duringSlowBeat = -1, rightAfter = -1;
+
+        await Run(
+            manager,
+            [
+                Reg(1, [], body: async (_, _) =>
+                {
+                    await AdvanceUntil(time, OneMs, () => manager.HeartbeatCount >= 1);
+
+                    // The first beat hangs while ten intervals pass: no other beat starts meanwhile.
+                    for (var i = 0; i < 10; i++)
+                    {
+                        time.Advance(TimeSpan.FromMilliseconds(100));
+                        await Task.Delay(1, CancellationToken.None);
+                    }
+
+                    duringSlowBeat = manager.HeartbeatCount;
+                    gate.SetResult();
+                    await WaitUntil(() => manager.Successes(ManagerStep.Heartbeat) >= 1);
+
+                    // Less than one interval after it finished: still no second beat.
+                    time.Advance(TimeSpan.FromMilliseconds(99));
+                    for (var i = 0; i < 10; i++)
+                    {
+                        await Task.Delay(1, CancellationToken.None);
+                    }
+
+                    rightAfter = manager.HeartbeatCount;
+                    await AdvanceUntil(time, OneMs, () => manager.HeartbeatCount >= 2);
+                }),
+            ],
+            Options(time, Heartbeat(100, 1)));
+
+        Assert.Equal(1, duringSlowBeat);
+        Assert.Equal(1, rightAfter);
+        Assert.Equal(1, manager.MaxConcurrentHeartbeats);
+        Assert.Equal(1, manager.ReleaseMigrationLockCount);
+    }
+
+    [Fact]
     public async Task Heartbeat_recovering_resets_the_failure_count()
     {
         var time = new FakeTimeProvider();

@@ -54,6 +54,19 @@ public sealed class RunnerStepTests
     }
 
     [Fact]
+    public async Task Config_provider_returning_null_fails_before_any_manager_call()
+    {
+        var manager = new FakeMigrationManager();
+        var options = Options();
+        options.ConfigProvider = () => null!;
+
+        var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, [])], options));
+
+        Assert.Equal("failed to get the migration configuration", ex.Message);
+        Assert.Empty(manager.Calls);
+    }
+
+    [Fact]
     public async Task Success_with_one_disabled_migration_runs_the_others_in_order()
     {
         var manager = new FakeMigrationManager();

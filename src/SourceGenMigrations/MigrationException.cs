@@ -25,4 +25,9 @@ public sealed class MigrationException : Exception
         : base("the migration run failed")
     {
     }
+
+    /// <summary>One failure as itself; several as one exception listing each message, all of them inside.</summary>
+    internal static MigrationException Combine(IReadOnlyList<MigrationException> errors) => errors.Count == 1
+        ? errors[0]
+        : new MigrationException(string.Join("; ", errors.Select(static error => error.Message)), new AggregateException(errors));
 }

@@ -33,6 +33,31 @@ public static class MigrationRunner
         await run.ExecuteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Tells what <see cref="RunAsync"/> would do now, without running or writing anything but the data stores: steps
+    /// 1 to 4, 7 and 8 of a run (arguments, configuration, deadline, the database lock while the data stores are
+    /// ensured, the persisted statuses, the walk). The migration lock is not taken, so it answers while another runner
+    /// migrates. The error a run would raise on unknown or out-of-order migrations is returned in
+    /// <see cref="MigrationPlan.Error"/>, not thrown.
+    /// </summary>
+    /// <inheritdoc cref="RunAsync" path="/param"/>
+    /// <returns>One entry per registration with its persisted status and action.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="manager"/>, <paramref name="registrations"/> or one of its entries is null.</exception>
+    /// <exception cref="ArgumentException">Two registrations share an order.</exception>
+    /// <exception cref="MigrationException">A step failed (configuration, database lock, data stores, listing, an invalid persisted status).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<MigrationPlan> PlanAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        var sorted = SortAndCheck(registrations);
+        options ??= new MigrationOptions();
+        var config = GetConfig(options.ConfigProvider);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var run = new Run(manager, sorted, config, options, cancellationToken);
+        return await run.PlanAsync().ConfigureAwait(false);
+    }
+
     private static MigrationRegistration[] SortAndCheck(IReadOnlyList<MigrationRegistration> registrations)
     {
         ArgumentNullException.ThrowIfNull(registrations);
@@ -115,6 +140,19 @@ public static class MigrationRunner
             }
 
             ThrowIfFailed(started);
+        }
+
+        public async Task<MigrationPlan> PlanAsync()
+        {
+            var started = _time.GetTimestamp();
+            MigrationPlan? plan = null;
+            if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+            {
+                plan = await ListAndPlanAsync().ConfigureAwait(false);
+            }
+
+            ThrowIfFailed(started);
+            return plan!;
         }
 
         public void Dispose()
@@ -243,6 +281,47 @@ public static class MigrationRunner
 
         private async Task MigrateAsync()
         {
+            var plan = await ListAndPlanAsync().ConfigureAwait(false);
+            if (plan is null)
+            {
+                return;
+            }
+
+            if (plan.Errors.Count > 0)
+            {
+                AddStepErrors(plan.Errors);
+                return;
+            }
+
+            var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
+            if (toRun.Length == 0)
+            {
+                var enabledCount = plan.Entries.Count(static entry => entry.Enabled);
+                Log.NothingToRun(_logger, enabledCount);
+                return;
+            }
+
+            Log.MigrationsToRun(_logger, toRun.Length, toRun[0].Order, toRun[^1].Order);
+            foreach (var entry in toRun)
+            {
+                if (!await PersistAsync(entry.Order, MigrationStatus.Pending).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            foreach (var entry in toRun)
+            {
+                if (!await RunOneAsync(entry.Registration, entry.PreviousStatus).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+
+        /// <summary>Steps 7 and 8: lists and checks the persisted statuses, then walks the registrations; null on failure.</summary>
+        private async Task<MigrationPlan?> ListAndPlanAsync()
+        {
             IReadOnlyList<PersistedStatus> statuses;
             try
             {
@@ -252,119 +331,38 @@ public static class MigrationRunner
             catch (Exception exception)
             {
                 AddStepError("failed to list the persisted statuses", exception);
-                return;
-            }
-
-            var persisted = new Dictionary<long, MigrationStatus>(statuses.Count);
-            foreach (var status in statuses)
-            {
-                if (status.Order < 0 || !MigrationStatusText.IsDefined(status.Status))
-                {
-                    AddStepError(
-                        $"the persisted status with order {Format(status.Order)} is invalid",
-                        new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
-                    return;
-                }
-
-                if (!persisted.TryAdd(status.Order, status.Status))
-                {
-                    AddStepError($"found two persisted statuses with order {Format(status.Order)}", null);
-                    return;
-                }
-            }
-
-            var toRun = Plan(persisted);
-            if (toRun is null)
-            {
-                return;
-            }
-
-            foreach (var (registration, _) in toRun)
-            {
-                if (!await PersistAsync(registration.Order, MigrationStatus.Pending).ConfigureAwait(false))
-                {
-                    return;
-                }
-            }
-
-            foreach (var (registration, previousStatus) in toRun)
-            {
-                if (!await RunOneAsync(registration, previousStatus).ConfigureAwait(false))
-                {
-                    return;
-                }
-            }
-        }
-
-        /// <summary>Walks the registrations against the persisted statuses; null when the run must stop.</summary>
-        private List<(MigrationRegistration Registration, MigrationStatus PreviousStatus)>? Plan(Dictionary<long, MigrationStatus> persisted)
-        {
-            var toRun = new List<(MigrationRegistration, MigrationStatus)>();
-            var latestCompleted = -1L;
-            var enabledCount = 0;
-            foreach (var registration in _registrations)
-            {
-                // Removing leaves exactly the persisted orders that no registration claims.
-                var hasStatus = persisted.Remove(registration.Order, out var status);
-                if (!registration.Enabled)
-                {
-                    if (hasStatus)
-                    {
-                        Log.DisabledButPersisted(_logger, registration.Order, registration.DisplayName, MigrationStatusText.ToText(status));
-                    }
-                    else
-                    {
-                        Log.SkippedDisabled(_logger, registration.Order, registration.DisplayName);
-                    }
-
-                    continue;
-                }
-
-                enabledCount++;
-                if (hasStatus && status == MigrationStatus.Completed)
-                {
-                    latestCompleted = registration.Order;
-                    Log.SkippedCompleted(_logger, registration.Order, registration.DisplayName);
-                    continue;
-                }
-
-                toRun.Add((registration, hasStatus ? status : MigrationStatus.Pending));
-            }
-
-            var canRun = true;
-            if (persisted.Count > 0)
-            {
-                var unknown = persisted.Keys.ToArray();
-                Array.Sort(unknown);
-                AddStepError($"found persisted migration(s) that are not in the registry: {string.Join(", ", unknown.Select(Format))}", null);
-                canRun = false;
-            }
-
-            foreach (var (registration, _) in toRun)
-            {
-                if (registration.Order < latestCompleted)
-                {
-                    AddStepError($"cannot run migrations out of order (found {Format(registration.Order)} but latest completed is {Format(latestCompleted)})", null);
-                    canRun = false;
-                    break;
-                }
-            }
-
-            if (!canRun)
-            {
                 return null;
             }
 
-            if (toRun.Count == 0)
+            Dictionary<long, MigrationStatus> persisted;
+            try
             {
-                Log.NothingToRun(_logger, enabledCount);
+                persisted = MigrationPlan.IndexStatuses(statuses);
             }
-            else
+            catch (MigrationException exception)
             {
-                Log.MigrationsToRun(_logger, toRun.Count, toRun[0].Item1.Order, toRun[^1].Item1.Order);
+                AddStepErrors([exception]);
+                return null;
             }
 
-            return toRun;
+            var plan = MigrationPlan.Create(_registrations, persisted);
+            foreach (var entry in plan.Entries)
+            {
+                switch (entry.Action)
+                {
+                    case MigrationAction.SkipDisabled when entry.PersistedStatus is { } status:
+                        Log.DisabledButPersisted(_logger, entry.Order, entry.Name, MigrationStatusText.ToText(status));
+                        break;
+                    case MigrationAction.SkipDisabled:
+                        Log.SkippedDisabled(_logger, entry.Order, entry.Name);
+                        break;
+                    case MigrationAction.SkipCompleted:
+                        Log.SkippedCompleted(_logger, entry.Order, entry.Name);
+                        break;
+                }
+            }
+
+            return plan;
         }
 
         private async Task<bool> RunOneAsync(MigrationRegistration registration, MigrationStatus previousStatus)
@@ -453,6 +451,14 @@ public static class MigrationRunner
             }
         }
 
+        private void AddStepErrors(IEnumerable<MigrationException> errors)
+        {
+            lock (_stepErrors)
+            {
+                _stepErrors.AddRange(errors);
+            }
+        }
+
         private void ThrowIfFailed(long started)
         {
             var errors = new List<MigrationException>();
@@ -486,9 +492,7 @@ public static class MigrationRunner
                 return;
             }
 
-            var failure = errors.Count == 1
-                ? errors[0]
-                : new MigrationException(string.Join("; ", errors.Select(static error => error.Message)), new AggregateException(errors));
+            var failure = MigrationException.Combine(errors);
             Log.RunFailed(_logger, elapsed, failure.Message);
             if (_callerToken.IsCancellationRequested)
             {

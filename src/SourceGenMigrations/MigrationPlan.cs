@@ -1,0 +1,169 @@
+using System.Globalization;
+
+namespace SourceGenMigrations;
+
+/// <summary>What a run would do with one registration.</summary>
+public enum MigrationAction
+{
+    /// <summary>The migration would run: it has no persisted status, or <c>PENDING</c>, <c>STARTED</c> or <c>FAILED</c>.</summary>
+    Run = 0,
+
+    /// <summary>Skipped: persisted <c>COMPLETED</c>.</summary>
+    SkipCompleted = 1,
+
+    /// <summary>Skipped: the registration is disabled.</summary>
+    SkipDisabled = 2,
+}
+
+/// <summary>One registration of a <see cref="MigrationPlan"/>.</summary>
+public sealed class MigrationPlanEntry
+{
+    internal MigrationPlanEntry(MigrationRegistration registration, MigrationStatus? persistedStatus, MigrationAction action)
+    {
+        Registration = registration;
+        PersistedStatus = persistedStatus;
+        Action = action;
+    }
+
+    /// <summary>The migration's order.</summary>
+    public long Order => Registration.Order;
+
+    /// <summary>The migration's name (<see cref="MigrationRegistration.DisplayName"/>).</summary>
+    public string Name => Registration.DisplayName;
+
+    /// <summary>Whether the registration is enabled.</summary>
+    public bool Enabled => Registration.Enabled;
+
+    /// <summary>The persisted status, or null when the migration never started.</summary>
+    public MigrationStatus? PersistedStatus { get; }
+
+    /// <summary>What a run would do.</summary>
+    public MigrationAction Action { get; }
+
+    internal MigrationRegistration Registration { get; }
+
+    /// <summary>The status the migration sees as <see cref="MigrationContext.PreviousStatus"/> when it runs.</summary>
+    internal MigrationStatus PreviousStatus => PersistedStatus ?? MigrationStatus.Pending;
+}
+
+/// <summary>
+/// What <see cref="MigrationRunner.RunAsync"/> would do now: the result of <see cref="MigrationRunner.PlanAsync"/>, which
+/// reads the persisted statuses without taking the migration lock and without running or writing anything but the
+/// data stores. Use it for a status command or a readiness check.
+/// </summary>
+public sealed class MigrationPlan
+{
+    private MigrationPlan(IReadOnlyList<MigrationPlanEntry> entries, IReadOnlyList<long> unknownPersistedOrders, long? latestCompletedOrder, IReadOnlyList<MigrationException> errors)
+    {
+        Entries = entries;
+        UnknownPersistedOrders = unknownPersistedOrders;
+        LatestCompletedOrder = latestCompletedOrder;
+        Errors = errors;
+        Error = errors.Count == 0 ? null : MigrationException.Combine(errors);
+        foreach (var entry in entries)
+        {
+            if (entry.Action == MigrationAction.Run)
+            {
+                RunCount++;
+            }
+        }
+    }
+
+    /// <summary>One entry per registration, in ascending order.</summary>
+    public IReadOnlyList<MigrationPlanEntry> Entries { get; }
+
+    /// <summary>Persisted orders that match no registration (a run stops on them), ascending.</summary>
+    public IReadOnlyList<long> UnknownPersistedOrders { get; }
+
+    /// <summary>The highest order of an enabled migration persisted as <c>COMPLETED</c>, or null.</summary>
+    public long? LatestCompletedOrder { get; }
+
+    /// <summary>
+    /// The error a run would raise before running anything (unknown persisted orders, a migration out of order), or
+    /// null when a run can proceed.
+    /// </summary>
+    public MigrationException? Error { get; }
+
+    /// <summary>How many migrations a run would run.</summary>
+    public int RunCount { get; }
+
+    /// <summary>No error and nothing to run: the database is migrated.</summary>
+    public bool IsUpToDate => Error is null && RunCount == 0;
+
+    internal IReadOnlyList<MigrationException> Errors { get; }
+
+    /// <summary>Checks persisted statuses (step 7): each valid, no order twice.</summary>
+    /// <exception cref="MigrationException">A status is invalid or an order appears twice; the message names the order.</exception>
+    internal static Dictionary<long, MigrationStatus> IndexStatuses(IReadOnlyList<PersistedStatus> statuses)
+    {
+        var persisted = new Dictionary<long, MigrationStatus>(statuses.Count);
+        foreach (var status in statuses)
+        {
+            if (status.Order < 0 || !MigrationStatusText.IsDefined(status.Status))
+            {
+                throw new MigrationException(
+                    $"the persisted status with order {Format(status.Order)} is invalid",
+                    new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
+            }
+
+            if (!persisted.TryAdd(status.Order, status.Status))
+            {
+                throw new MigrationException($"found two persisted statuses with order {Format(status.Order)}");
+            }
+        }
+
+        return persisted;
+    }
+
+    /// <summary>Walks the registrations (sorted, unique orders) against the persisted statuses (step 8).</summary>
+    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, Dictionary<long, MigrationStatus> persisted)
+    {
+        var unclaimed = new Dictionary<long, MigrationStatus>(persisted);
+        var entries = new MigrationPlanEntry[sortedRegistrations.Length];
+        long? latestCompleted = null;
+        for (var i = 0; i < sortedRegistrations.Length; i++)
+        {
+            var registration = sortedRegistrations[i];
+
+            // A disabled registration claims its persisted order too: it is no longer unknown.
+            MigrationStatus? status = unclaimed.Remove(registration.Order, out var value) ? value : null;
+            MigrationAction action;
+            if (!registration.Enabled)
+            {
+                action = MigrationAction.SkipDisabled;
+            }
+            else if (status == MigrationStatus.Completed)
+            {
+                action = MigrationAction.SkipCompleted;
+                latestCompleted = registration.Order;
+            }
+            else
+            {
+                action = MigrationAction.Run;
+            }
+
+            entries[i] = new MigrationPlanEntry(registration, status, action);
+        }
+
+        var unknown = unclaimed.Keys.ToArray();
+        Array.Sort(unknown);
+        var errors = new List<MigrationException>();
+        if (unknown.Length > 0)
+        {
+            errors.Add(new MigrationException($"found persisted migration(s) that are not in the registry: {string.Join(", ", unknown.Select(Format))}"));
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry.Action == MigrationAction.Run && entry.Order < latestCompleted)
+            {
+                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestCompleted.Value)})"));
+                break;
+            }
+        }
+
+        return new MigrationPlan(entries, unknown, latestCompleted, errors);
+    }
+
+    private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

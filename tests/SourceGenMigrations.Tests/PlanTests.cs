@@ -1,0 +1,126 @@
+using static SourceGenMigrations.Tests.TestSupport;
+
+namespace SourceGenMigrations.Tests;
+
+/// <summary>MigrationRunner.PlanAsync: steps 1–4, 7 and 8 of a run, no migration lock, nothing run or written.</summary>
+public sealed class PlanTests
+{
+    private static readonly string[] PlanSequence = ["AcquireDBLock()", "EnsureDataStores()", "ReleaseDBLock()", "ListStatuses()"];
+
+    private static Task<MigrationPlan> Plan(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null) =>
+        MigrationRunner.PlanAsync(manager, registrations, options ?? Options()).WaitAsync(SafetyTimeout, CancellationToken.None);
+
+    [Fact]
+    public async Task Plan_reports_every_action_without_taking_the_migration_lock_or_writing()
+    {
+        var manager = new FakeMigrationManager()
+            .WithStatus(1, MigrationStatus.Completed)
+            .WithStatus(2, MigrationStatus.Failed)
+            .WithStatus(3, MigrationStatus.Started)
+            .WithStatus(5, MigrationStatus.Completed);
+        var ran = new List<long>();
+
+        var plan = await Plan(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran, name: "Third"), Reg(4, ran), Reg(5, ran, enabled: false), Reg(6, ran)]);
+
+        Assert.Equal(PlanSequence, manager.Calls);
+        Assert.Empty(ran);
+        Assert.Equal(0, manager.HeartbeatCount);
+        Assert.Null(plan.Error);
+        Assert.Empty(plan.UnknownPersistedOrders);
+        Assert.Equal(1, plan.LatestCompletedOrder);
+        Assert.Equal(4, plan.RunCount);
+        Assert.False(plan.IsUpToDate);
+        Assert.Equal(
+            [
+                (1L, "migration 1", true, (MigrationStatus?)MigrationStatus.Completed, MigrationAction.SkipCompleted),
+                (2L, "migration 2", true, MigrationStatus.Failed, MigrationAction.Run),
+                (3L, "Third", true, MigrationStatus.Started, MigrationAction.Run),
+                (4L, "migration 4", true, null, MigrationAction.Run),
+                (5L, "migration 5", false, MigrationStatus.Completed, MigrationAction.SkipDisabled),
+                (6L, "migration 6", true, null, MigrationAction.Run),
+            ],
+            plan.Entries.Select(e => (e.Order, e.Name, e.Enabled, e.PersistedStatus, e.Action)));
+    }
+
+    [Fact]
+    public async Task Plan_of_a_migrated_database_is_up_to_date()
+    {
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed).WithStatus(2, MigrationStatus.Completed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(2, []), Reg(3, [], enabled: false)]);
+
+        Assert.True(plan.IsUpToDate);
+        Assert.Equal(0, plan.RunCount);
+        Assert.Equal(2, plan.LatestCompletedOrder);
+    }
+
+    [Fact]
+    public async Task Plan_returns_both_run_errors_without_throwing()
+    {
+        var manager = new FakeMigrationManager()
+            .WithStatus(2, MigrationStatus.Completed)
+            .WithStatus(7, MigrationStatus.Completed)
+            .WithStatus(4, MigrationStatus.Failed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(2, [])]);
+
+        Assert.Equal(PlanSequence, manager.Calls);
+        Assert.Equal([4L, 7L], plan.UnknownPersistedOrders);
+        Assert.NotNull(plan.Error);
+        AssertSeveral(
+            plan.Error!,
+            "found persisted migration(s) that are not in the registry: 4, 7",
+            "cannot run migrations out of order (found 1 but latest completed is 2)");
+        Assert.False(plan.IsUpToDate);
+    }
+
+    [Fact]
+    public async Task Plan_error_is_the_error_a_run_raises()
+    {
+        var registrations = new[] { Reg(1, []), Reg(2, []) };
+        var planManager = new FakeMigrationManager().WithStatus(2, MigrationStatus.Completed);
+        var runManager = new FakeMigrationManager().WithStatus(2, MigrationStatus.Completed);
+
+        var plan = await Plan(planManager, registrations);
+        var runError = await Assert.ThrowsAsync<MigrationException>(() => Run(runManager, registrations, Options()));
+
+        Assert.Equal(runError.Message, plan.Error!.Message);
+        Assert.Equal("cannot run migrations out of order (found 1 but latest completed is 2)", plan.Error.Message);
+    }
+
+    [Fact]
+    public async Task Plan_throws_on_an_invalid_persisted_status()
+    {
+        var manager = new FakeMigrationManager();
+        manager.InitialStatuses.Add(new PersistedStatus(-3, MigrationStatus.Completed));
+
+        var ex = await Assert.ThrowsAsync<MigrationException>(() => Plan(manager, [Reg(1, [])]));
+
+        Assert.Equal("the persisted status with order -3 is invalid", ex.Message);
+        Assert.Equal(PlanSequence, manager.Calls);
+    }
+
+    [Fact]
+    public async Task Plan_throws_when_the_data_stores_fail_and_still_releases_the_database_lock()
+    {
+        var cause = new BoomException("disk full");
+        var manager = new FakeMigrationManager().Fail(ManagerStep.EnsureDataStores, cause);
+
+        var ex = await Assert.ThrowsAsync<MigrationException>(() => Plan(manager, [Reg(1, [])]));
+
+        Assert.Equal("failed to ensure the data stores are created", ex.Message);
+        Assert.Same(cause, ex.InnerException);
+        Assert.Equal(["AcquireDBLock()", "EnsureDataStores()", "ReleaseDBLock()"], manager.Calls);
+    }
+
+    [Fact]
+    public async Task Plan_checks_arguments_before_any_call()
+    {
+        var manager = new FakeMigrationManager();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Plan(manager, [Reg(1, []), Reg(1, [], enabled: false)]));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => MigrationRunner.PlanAsync(null!, [Reg(1, [])]));
+
+        Assert.Empty(manager.Calls);
+    }
+}

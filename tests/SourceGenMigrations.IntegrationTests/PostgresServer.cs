@@ -81,6 +81,7 @@ public sealed class PostgresServer
         }
 
         var bin = Path.Combine(versions[0], "bin");
+        RemoveStaleClusters();
         var root = Path.Combine(Path.GetTempPath(), "sgm-pg-" + Guid.NewGuid().ToString("N")[..12]);
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(root);
@@ -121,6 +122,30 @@ public sealed class PostgresServer
 
         var connectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
         return (new PostgresServer(connectionString), null);
+    }
+
+    // The test host may be ended before its exit handler has removed the directory: clear earlier runs' leftovers
+    // (directories whose server is no longer running) so they never pile up.
+    private static void RemoveStaleClusters()
+    {
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "sgm-pg-*"))
+        {
+            if (File.Exists(Path.Combine(stale, "data", "postmaster.pid")))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     private static int FreePort()

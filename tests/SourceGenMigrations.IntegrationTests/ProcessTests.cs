@@ -65,7 +65,7 @@ public abstract class ProcessScenarios
         await using var db = await CreateTargetAsync();
         await db.CreateSideEffectTableAsync();
 
-        var processes = Enumerable.Range(0, 8).Select(_ => StartRunner(db, count, leaseMs: 5000)).ToList();
+        var processes = Enumerable.Range(0, 8).Select(_ => StartRunner(db, count, leaseMs: 15000)).ToList();
         var results = await Task.WhenAll(processes.Select(WaitAsync));
         foreach (var p in processes)
         {

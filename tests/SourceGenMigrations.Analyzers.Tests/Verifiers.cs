@@ -1,10 +1,12 @@
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
 using SourceGenMigrations.Analyzers;
+using SourceGenMigrations.CodeFixes;
 
 namespace SourceGenMigrations.Analyzers.Tests;
 
@@ -48,6 +50,24 @@ internal sealed class AnalyzerTest : CSharpAnalyzerTest<MigrationAnalyzer, Defau
     {
         ReferenceAssemblies = TestReferences.None;
         TestReferences.Apply(TestState, withRuntime);
+    }
+
+    protected override ParseOptions CreateParseOptions() =>
+        ((CSharpParseOptions)base.CreateParseOptions()).WithLanguageVersion(LanguageVersion.Latest);
+}
+
+internal sealed class CodeFixTest : CSharpCodeFixTest<MigrationAnalyzer, UseNextFreeOrderCodeFixProvider, DefaultVerifier>
+{
+    public CodeFixTest()
+    {
+        ReferenceAssemblies = TestReferences.None;
+        TestReferences.Apply(TestState, withRuntime: true);
+        TestReferences.Apply(FixedState, withRuntime: true);
+
+        // The provider has no Fix All on purpose (renumbering is not independent per diagnostic). SGM001 and SGM003 are
+        // compilation-end (non-local) diagnostics, since they need every order in the compilation; fixing them is
+        // intended (the IDE offers the fix wherever it shows the diagnostic: full solution analysis or build errors).
+        CodeFixTestBehaviors = CodeFixTestBehaviors.SkipFixAllCheck | CodeFixTestBehaviors.SkipLocalDiagnosticCheck;
     }
 
     protected override ParseOptions CreateParseOptions() =>

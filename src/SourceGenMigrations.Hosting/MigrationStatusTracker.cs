@@ -19,7 +19,7 @@ public enum MigrationRunState
 /// <summary>
 /// The state of the start-up migration run, a singleton registered by
 /// <see cref="MigrationServiceCollectionExtensions.AddMigrations"/>. Services and the readiness check
-/// (<c>MigrationHealthCheck</c>) read it; only the host's migration service writes it. Thread-safe.
+/// (<see cref="MigrationHealthCheck"/>) read it; only the host's migration service writes it. Thread-safe.
 /// </summary>
 public sealed class MigrationStatusTracker
 {

@@ -1,9 +1,505 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace SourceGenMigrations;
 
-/// <summary>Runs a table of migrations against an <see cref="IMigrationManager"/>.</summary>
-public static partial class MigrationRunner
+/// <summary>
+/// Runs a table of migrations against an <see cref="IMigrationManager"/>, safely from many replicas at once: a
+/// database lock while the data stores are created, a migration lock kept alive by a heartbeat, persisted statuses,
+/// retries of unfinished migrations, errors on unknown or out-of-order ones, and a deadline.
+/// </summary>
+/// <remarks>Services usually call the generated <c>GeneratedMigrations.RunAsync(manager)</c>, which calls this with the generated table.</remarks>
+public static class MigrationRunner
 {
-    /// <summary>Runs the migrations (implementation in progress).</summary>
-    public static Task RunAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
-        => throw new NotImplementedException();
+    /// <summary>Runs every enabled migration that has not completed yet, in ascending order.</summary>
+    /// <param name="manager">Stores statuses and coordinates runners (SQLite, PostgreSQL or your own).</param>
+    /// <param name="registrations">The migrations; orders must be unique, disabled ones included.</param>
+    /// <param name="options">Configuration source, logger, services and clock; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the run. Locks are still released, each within its unlock deadline.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="manager"/>, <paramref name="registrations"/> or one of its entries is null.</exception>
+    /// <exception cref="ArgumentException">Two registrations share an order.</exception>
+    /// <exception cref="MigrationException">The run failed; the message names the step (or steps), the cause is inside.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the run's errors, if any, are inside.</exception>
+    public static async Task RunAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(manager);
+        var sorted = SortAndCheck(registrations);
+        options ??= new MigrationOptions();
+        var config = GetConfig(options.ConfigProvider);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var run = new Run(manager, sorted, config, options, cancellationToken);
+        await run.ExecuteAsync().ConfigureAwait(false);
+    }
+
+    private static MigrationRegistration[] SortAndCheck(IReadOnlyList<MigrationRegistration> registrations)
+    {
+        ArgumentNullException.ThrowIfNull(registrations);
+        var sorted = new MigrationRegistration[registrations.Count];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = registrations[i] ?? throw new ArgumentNullException(nameof(registrations), $"The registration at index {i.ToString(CultureInfo.InvariantCulture)} is null.");
+        }
+
+        Array.Sort(sorted, static (left, right) => left.Order.CompareTo(right.Order));
+        for (var i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i].Order == sorted[i - 1].Order)
+            {
+                throw new ArgumentException(
+                    $"Two registrations share the order {sorted[i].Order.ToString(CultureInfo.InvariantCulture)}: '{sorted[i - 1].DisplayName}' and '{sorted[i].DisplayName}'. Orders must be unique, disabled registrations included.",
+                    nameof(registrations));
+            }
+        }
+
+        return sorted;
+    }
+
+    private static MigrationConfig GetConfig(Func<MigrationConfig>? provider)
+    {
+        try
+        {
+            var config = (provider ?? MigrationConfig.FromEnvironment)()
+                ?? throw new InvalidOperationException($"The {nameof(MigrationOptions.ConfigProvider)} returned null.");
+            config.Validate();
+            return config;
+        }
+        catch (Exception exception)
+        {
+            throw new MigrationException("failed to get the migration configuration", exception);
+        }
+    }
+
+    /// <summary>The state of one run: its tokens and the errors collected on the way.</summary>
+    private sealed class Run : IDisposable
+    {
+        private readonly IMigrationManager _manager;
+        private readonly MigrationRegistration[] _registrations;
+        private readonly MigrationConfig _config;
+        private readonly ILogger _logger;
+        private readonly TimeProvider _time;
+        private readonly IServiceProvider? _services;
+        private readonly CancellationToken _callerToken;
+        private readonly CancellationTokenSource _deadline;
+        private readonly CancellationTokenSource _runSource;
+
+        // Errors are kept by kind and reported in a fixed order: steps, heartbeat, deadline, releases.
+        private readonly List<MigrationException> _stepErrors = [];
+        private readonly List<MigrationException> _releaseErrors = [];
+        private MigrationException? _heartbeatError;
+        private int _appliedCount;
+
+        public Run(IMigrationManager manager, MigrationRegistration[] registrations, MigrationConfig config, MigrationOptions options, CancellationToken callerToken)
+        {
+            _manager = manager;
+            _registrations = registrations;
+            _config = config;
+            _logger = options.Logger ?? NullLogger.Instance;
+            _time = options.TimeProvider ?? TimeProvider.System;
+            _services = options.Services ?? manager as IServiceProvider;
+            _callerToken = callerToken;
+            _deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(config.DeadlineMilliseconds), _time);
+            _runSource = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _deadline.Token);
+        }
+
+        private CancellationToken RunToken => _runSource.Token;
+
+        public async Task ExecuteAsync()
+        {
+            var started = _time.GetTimestamp();
+            Log.RunStarting(_logger, _registrations.Length);
+            if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+            {
+                await RunMigrationLockPhaseAsync().ConfigureAwait(false);
+            }
+
+            ThrowIfFailed(started);
+        }
+
+        public void Dispose()
+        {
+            _runSource.Dispose();
+            _deadline.Dispose();
+        }
+
+        private async Task<bool> RunDbLockPhaseAsync()
+        {
+            try
+            {
+                await _manager.AcquireDbLockAsync(RunToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                AddStepError("failed to acquire the database lock", exception);
+                return false;
+            }
+
+            Log.DbLockAcquired(_logger);
+            var succeeded = true;
+            try
+            {
+                await _manager.EnsureDataStoresAsync(RunToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                AddStepError("failed to ensure the data stores are created", exception);
+                succeeded = false;
+            }
+
+            // Always released once acquired, even when the run was cancelled: the release has its own deadline.
+            return await ReleaseAsync(_manager.ReleaseDbLockAsync, "failed to release the database lock", "database").ConfigureAwait(false)
+                && succeeded;
+        }
+
+        private async Task RunMigrationLockPhaseAsync()
+        {
+            var waitStarted = _time.GetTimestamp();
+            try
+            {
+                await _manager.AcquireMigrationLockAsync(RunToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                AddStepError("failed to acquire the migration lock", exception);
+                return;
+            }
+
+            var waited = ElapsedMilliseconds(waitStarted);
+            Log.MigrationLockAcquired(_logger, waited);
+            using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(RunToken);
+            var heartbeat = HeartbeatAsync(heartbeatStop.Token);
+            try
+            {
+                await MigrateAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                // MigrateAsync records its own failures; this is a last resort so the lock is still released.
+                AddStepError("the migration run failed unexpectedly", exception);
+            }
+            finally
+            {
+                await heartbeatStop.CancelAsync().ConfigureAwait(false);
+                await heartbeat.ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>
+        /// Beats every interval (measured from the end of the previous beat) until stopped or until too many
+        /// consecutive failures, which cancel the run. Releases the migration lock exactly once when it stops.
+        /// </summary>
+        private async Task HeartbeatAsync(CancellationToken stopToken)
+        {
+            try
+            {
+                var interval = TimeSpan.FromMilliseconds(_config.HeartbeatIntervalMilliseconds);
+                var failures = 0;
+                while (true)
+                {
+                    try
+                    {
+                        await Task.Delay(interval, _time, stopToken).ConfigureAwait(false);
+                        await _manager.MigrationLockHeartbeatAsync(stopToken).ConfigureAwait(false);
+                        failures = 0;
+                    }
+                    catch (Exception) when (stopToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception exception)
+                    {
+                        failures++;
+                        Log.HeartbeatFailed(_logger, exception, failures, _config.HeartbeatFailureRetryCount);
+                        if (failures > _config.HeartbeatFailureRetryCount)
+                        {
+                            Volatile.Write(ref _heartbeatError, new MigrationException(
+                                $"heartbeat failed {failures.ToString(CultureInfo.InvariantCulture)} time(s) with latest error of ({exception.Message})", exception));
+                            Log.HeartbeatGaveUp(_logger, failures);
+                            await CancelRunAsync().ConfigureAwait(false);
+                            return;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                await ReleaseAsync(_manager.ReleaseMigrationLockAsync, "failed to release the migration lock", "migration").ConfigureAwait(false);
+            }
+        }
+
+        private async Task CancelRunAsync()
+        {
+            try
+            {
+                await _runSource.CancelAsync().ConfigureAwait(false);
+            }
+            catch (AggregateException exception)
+            {
+                // A callback registered on the run's token threw; the run is cancelled all the same.
+                AddStepError("a cancellation callback of the run failed", exception);
+            }
+        }
+
+        private async Task MigrateAsync()
+        {
+            IReadOnlyList<PersistedStatus> statuses;
+            try
+            {
+                statuses = await _manager.ListStatusesAsync(RunToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{nameof(IMigrationManager.ListStatusesAsync)} returned null.");
+            }
+            catch (Exception exception)
+            {
+                AddStepError("failed to list the persisted statuses", exception);
+                return;
+            }
+
+            var persisted = new Dictionary<long, MigrationStatus>(statuses.Count);
+            foreach (var status in statuses)
+            {
+                if (status.Order < 0 || !MigrationStatusText.IsDefined(status.Status))
+                {
+                    AddStepError(
+                        $"the persisted status with order {Format(status.Order)} is invalid",
+                        new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
+                    return;
+                }
+
+                if (!persisted.TryAdd(status.Order, status.Status))
+                {
+                    AddStepError($"found two persisted statuses with order {Format(status.Order)}", null);
+                    return;
+                }
+            }
+
+            var toRun = Plan(persisted);
+            if (toRun is null)
+            {
+                return;
+            }
+
+            foreach (var (registration, _) in toRun)
+            {
+                if (!await PersistAsync(registration.Order, MigrationStatus.Pending).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            foreach (var (registration, previousStatus) in toRun)
+            {
+                if (!await RunOneAsync(registration, previousStatus).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+
+        /// <summary>Walks the registrations against the persisted statuses; null when the run must stop.</summary>
+        private List<(MigrationRegistration Registration, MigrationStatus PreviousStatus)>? Plan(Dictionary<long, MigrationStatus> persisted)
+        {
+            var toRun = new List<(MigrationRegistration, MigrationStatus)>();
+            var latestCompleted = -1L;
+            var enabledCount = 0;
+            foreach (var registration in _registrations)
+            {
+                // Removing leaves exactly the persisted orders that no registration claims.
+                var hasStatus = persisted.Remove(registration.Order, out var status);
+                if (!registration.Enabled)
+                {
+                    if (hasStatus)
+                    {
+                        Log.DisabledButPersisted(_logger, registration.Order, registration.DisplayName, MigrationStatusText.ToText(status));
+                    }
+                    else
+                    {
+                        Log.SkippedDisabled(_logger, registration.Order, registration.DisplayName);
+                    }
+
+                    continue;
+                }
+
+                enabledCount++;
+                if (hasStatus && status == MigrationStatus.Completed)
+                {
+                    latestCompleted = registration.Order;
+                    Log.SkippedCompleted(_logger, registration.Order, registration.DisplayName);
+                    continue;
+                }
+
+                toRun.Add((registration, hasStatus ? status : MigrationStatus.Pending));
+            }
+
+            var canRun = true;
+            if (persisted.Count > 0)
+            {
+                var unknown = persisted.Keys.ToArray();
+                Array.Sort(unknown);
+                AddStepError($"found persisted migration(s) that are not in the registry: {string.Join(", ", unknown.Select(Format))}", null);
+                canRun = false;
+            }
+
+            foreach (var (registration, _) in toRun)
+            {
+                if (registration.Order < latestCompleted)
+                {
+                    AddStepError($"cannot run migrations out of order (found {Format(registration.Order)} but latest completed is {Format(latestCompleted)})", null);
+                    canRun = false;
+                    break;
+                }
+            }
+
+            if (!canRun)
+            {
+                return null;
+            }
+
+            if (toRun.Count == 0)
+            {
+                Log.NothingToRun(_logger, enabledCount);
+            }
+            else
+            {
+                Log.MigrationsToRun(_logger, toRun.Count, toRun[0].Item1.Order, toRun[^1].Item1.Order);
+            }
+
+            return toRun;
+        }
+
+        private async Task<bool> RunOneAsync(MigrationRegistration registration, MigrationStatus previousStatus)
+        {
+            var order = registration.Order;
+            if (!await PersistAsync(order, MigrationStatus.Started).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            var name = registration.DisplayName;
+            var context = new MigrationContext(order, name, previousStatus, _services, _logger);
+            var previousText = MigrationStatusText.ToText(previousStatus);
+            Log.MigrationStarted(_logger, order, name, previousText);
+            var started = _time.GetTimestamp();
+            try
+            {
+                await registration.Migrate(context, RunToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                var failedAfter = ElapsedMilliseconds(started);
+                Log.MigrationFailed(_logger, exception, order, name, failedAfter);
+                AddStepError($"failed to complete the migration with order {Format(order)}", exception);
+
+                // Once the run is cancelled nothing more is written: the migration stays STARTED and is retried.
+                if (!RunToken.IsCancellationRequested)
+                {
+                    await PersistAsync(order, MigrationStatus.Failed).ConfigureAwait(false);
+                }
+
+                return false;
+            }
+
+            var took = ElapsedMilliseconds(started);
+            Log.MigrationCompleted(_logger, order, name, took);
+            if (!await PersistAsync(order, MigrationStatus.Completed).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            _appliedCount++;
+            return true;
+        }
+
+        private async Task<bool> PersistAsync(long order, MigrationStatus status)
+        {
+            try
+            {
+                RunToken.ThrowIfCancellationRequested();
+                await _manager.PersistStatusAsync(order, status, RunToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception exception)
+            {
+                AddStepError($"failed to persist the status {MigrationStatusText.ToText(status)} for the migration order {Format(order)}", exception);
+                return false;
+            }
+        }
+
+        private async Task<bool> ReleaseAsync(Func<CancellationToken, Task> release, string message, string lockName)
+        {
+            using var unlockDeadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_config.UnlockDeadlineMilliseconds), _time);
+            try
+            {
+                await release(unlockDeadline.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception exception)
+            {
+                Log.ReleaseFailed(_logger, exception, lockName);
+                lock (_releaseErrors)
+                {
+                    _releaseErrors.Add(new MigrationException(message, exception));
+                }
+
+                return false;
+            }
+        }
+
+        private void AddStepError(string message, Exception? cause)
+        {
+            lock (_stepErrors)
+            {
+                _stepErrors.Add(new MigrationException(message, cause));
+            }
+        }
+
+        private void ThrowIfFailed(long started)
+        {
+            var errors = new List<MigrationException>();
+            lock (_stepErrors)
+            {
+                errors.AddRange(_stepErrors);
+            }
+
+            if (Volatile.Read(ref _heartbeatError) is { } heartbeatError)
+            {
+                errors.Add(heartbeatError);
+            }
+
+            if (errors.Count > 0 && _deadline.IsCancellationRequested && !_callerToken.IsCancellationRequested)
+            {
+                var deadline = Format(_config.DeadlineMilliseconds);
+                errors.Add(new MigrationException(
+                    $"the migration deadline of {deadline} ms expired",
+                    new TimeoutException($"The migration run did not finish within {deadline} ms; raise {MigrationConfig.DeadlineVariable} if it needs longer.")));
+            }
+
+            lock (_releaseErrors)
+            {
+                errors.AddRange(_releaseErrors);
+            }
+
+            var elapsed = ElapsedMilliseconds(started);
+            if (errors.Count == 0)
+            {
+                Log.RunCompleted(_logger, _appliedCount, elapsed);
+                return;
+            }
+
+            var failure = errors.Count == 1
+                ? errors[0]
+                : new MigrationException(string.Join("; ", errors.Select(static error => error.Message)), new AggregateException(errors));
+            Log.RunFailed(_logger, elapsed, failure.Message);
+            if (_callerToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The migration run was cancelled.", failure, _callerToken);
+            }
+
+            throw failure;
+        }
+
+        private long ElapsedMilliseconds(long started) => (long)_time.GetElapsedTime(started).TotalMilliseconds;
+
+        private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
+    }
 }

@@ -96,6 +96,8 @@ internal static partial class GeneratorHarness
         public string Scrubbed => Scrub(Source);
     }
 
+    public static AnalyzerConfigOptionsProvider OptionsProvider(IReadOnlyDictionary<string, string> properties) => new TestOptionsProvider(properties);
+
     private sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> globalOptions) : AnalyzerConfigOptionsProvider
     {
         public override AnalyzerConfigOptions GlobalOptions { get; } = new TestOptions(globalOptions);

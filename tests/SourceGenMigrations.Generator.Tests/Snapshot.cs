@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 
 namespace SourceGenMigrations.Generator.Tests;
@@ -9,9 +10,13 @@ namespace SourceGenMigrations.Generator.Tests;
 /// </summary>
 internal static class Snapshot
 {
-    public static void Match(string actual, [CallerMemberName] string name = "", [CallerFilePath] string callerFile = "")
+    private static readonly string SnapshotDirectory = typeof(Snapshot).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(attribute => attribute.Key == "SnapshotDirectory").Value!;
+
+    public static void Match(string actual, [CallerMemberName] string name = "")
     {
-        var directory = Path.Combine(Path.GetDirectoryName(callerFile)!, "Snapshots");
+        var directory = SnapshotDirectory;
         var approvedPath = Path.Combine(directory, name + ".approved.cs");
         var receivedPath = Path.Combine(directory, name + ".received.cs");
         var normalized = Normalize(actual);

@@ -1,3 +1,4 @@
+using System;
 using System.Globalization;
 using System.Text;
 using SourceGenMigrations.Generator.Model;
@@ -26,6 +27,11 @@ public sealed partial class MigrationGenerator
         private const string GeneratedCodeAttributeRef = "global::System.CodeDom.Compiler.GeneratedCodeAttribute";
         private const string ExcludeFromCodeCoverageAttributeRef = "global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverageAttribute";
         private const string GeneratorName = "SourceGenMigrations.Generator";
+        private const string CreateMethodName = "__CreateRegistrations";
+        private const string FillMethodName = "__FillRegistrations";
+
+        /// <summary>Registrations per generated method; a table up to this size is one array initializer.</summary>
+        internal const int ChunkSize = 100;
 
         private static readonly string GeneratorVersion =
             typeof(MigrationGenerator).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
@@ -71,20 +77,31 @@ public sealed partial class MigrationGenerator
             {
                 writer.WriteLine($"{ArrayTypeRef}.Empty<{RegistrationTypeRef}>());");
             }
-            else
+            else if (migrations.Count <= ChunkSize)
             {
                 writer.WriteLine($"new {RegistrationTypeRef}[]");
                 writer.OpenBlock();
                 foreach (var migration in migrations)
                 {
+                    writer.StartLine();
                     WriteRegistration(writer, migration);
+                    writer.Write(",").EndLine();
                 }
 
                 writer.CloseBlock("});");
             }
+            else
+            {
+                writer.WriteLine(CreateMethodName + "());");
+            }
 
             writer.Unindent();
             writer.WriteLine();
+
+            if (migrations.Count > ChunkSize)
+            {
+                WriteChunkedFactory(writer, migrations);
+            }
 
             writer.WriteLine("/// <summary>Runs <see cref=\"Registrations\"/> with <see cref=\"global::SourceGenMigrations.MigrationRunner.RunAsync\"/>.</summary>");
             writer.WriteLine("/// <param name=\"manager\">The store of locks and statuses.</param>");
@@ -99,6 +116,41 @@ public sealed partial class MigrationGenerator
             writer.CloseBlock();
         }
 
+        // Large tables are filled by several small methods: one huge method with thousands of lambdas is what costs
+        // the compiler most (measured: benchmarks/README.md, "Generator").
+        private static void WriteChunkedFactory(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        {
+            var count = migrations.Count.ToString(CultureInfo.InvariantCulture);
+            var chunks = (migrations.Count + ChunkSize - 1) / ChunkSize;
+            writer.WriteLine($"private static {RegistrationTypeRef}[] {CreateMethodName}()");
+            writer.OpenBlock();
+            writer.WriteLine($"var registrations = new {RegistrationTypeRef}[{count}];");
+            for (var chunk = 0; chunk < chunks; chunk++)
+            {
+                writer.WriteLine($"{FillMethodName}{chunk.ToString(CultureInfo.InvariantCulture)}(registrations);");
+            }
+
+            writer.WriteLine("return registrations;");
+            writer.CloseBlock();
+
+            for (var chunk = 0; chunk < chunks; chunk++)
+            {
+                writer.WriteLine();
+                writer.WriteLine($"private static void {FillMethodName}{chunk.ToString(CultureInfo.InvariantCulture)}({RegistrationTypeRef}[] registrations)");
+                writer.OpenBlock();
+                for (var index = chunk * ChunkSize; index < Math.Min(migrations.Count, (chunk + 1) * ChunkSize); index++)
+                {
+                    writer.StartLine().Write("registrations[").Write(index.ToString(CultureInfo.InvariantCulture)).Write("] = ");
+                    WriteRegistration(writer, migrations[index]);
+                    writer.Write(";").EndLine();
+                }
+
+                writer.CloseBlock();
+            }
+
+            writer.WriteLine();
+        }
+
         private static void WriteRegistration(SourceWriter writer, MigrationMethodModel migration)
         {
             var call = $"{migration.ContainingType}.{migration.MethodName}({GetArguments(migration.ParameterKind)})";
@@ -109,13 +161,12 @@ public sealed partial class MigrationGenerator
                 _ => $"{{ {call}; return {TaskTypeRef}.CompletedTask; }}",
             };
 
-            writer.StartLine()
+            writer
                 .Write("new ").Write(RegistrationTypeRef).Write("(")
                 .Write(migration.Order.ToString(CultureInfo.InvariantCulture)).Write("L, ")
                 .Write("static (context, cancellationToken) => ").Write(body).Write(", ")
                 .Write("enabled: ").Write(migration.Enabled ? "true" : "false").Write(", ")
-                .Write("name: ").Write(ToStringLiteral(migration.FullName)).Write("),")
-                .EndLine();
+                .Write("name: ").Write(ToStringLiteral(migration.FullName)).Write(")");
         }
 
         private static string GetArguments(MigrationParameterKind kind) => kind switch

@@ -22,6 +22,7 @@ public sealed partial class MigrationGenerator
         private const string ReadOnlyListTypeRef = "global::System.Collections.Generic.IReadOnlyList";
         private const string ReadOnlyCollectionTypeRef = "global::System.Collections.ObjectModel.ReadOnlyCollection";
         private const string TaskTypeRef = "global::System.Threading.Tasks.Task";
+        private const string PlanTypeRef = "global::SourceGenMigrations.MigrationPlan";
         private const string CancellationTokenTypeRef = "global::System.Threading.CancellationToken";
         private const string ArrayTypeRef = "global::System.Array";
         private const string GeneratedCodeAttributeRef = "global::System.CodeDom.Compiler.GeneratedCodeAttribute";
@@ -111,6 +112,16 @@ public sealed partial class MigrationGenerator
             writer.WriteLine($"public static {TaskTypeRef} RunAsync({ManagerTypeRef} manager, {OptionsTypeRef}? options = null, {CancellationTokenTypeRef} cancellationToken = default)");
             writer.Indent();
             writer.WriteLine($"=> {RunnerTypeRef}.RunAsync(manager, Registrations, options, cancellationToken);");
+            writer.Unindent();
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Tells what <see cref=\"RunAsync\"/> would do now, with <see cref=\"global::SourceGenMigrations.MigrationRunner.PlanAsync\"/>: nothing runs, no migration lock is taken.</summary>");
+            writer.WriteLine("/// <param name=\"manager\">The store of locks and statuses.</param>");
+            writer.WriteLine("/// <param name=\"options\">Configuration, logging and services; null for the defaults.</param>");
+            writer.WriteLine("/// <param name=\"cancellationToken\">Cancels the planning.</param>");
+            writer.WriteLine("/// <returns>Each registration with its persisted status and what a run would do.</returns>");
+            writer.WriteLine($"public static {TaskTypeRef}<{PlanTypeRef}> PlanAsync({ManagerTypeRef} manager, {OptionsTypeRef}? options = null, {CancellationTokenTypeRef} cancellationToken = default)");
+            writer.Indent();
+            writer.WriteLine($"=> {RunnerTypeRef}.PlanAsync(manager, Registrations, options, cancellationToken);");
             writer.Unindent();
 
             writer.CloseBlock();

@@ -26,5 +26,13 @@ namespace TestProject
         /// <returns>A task that completes when the run has finished.</returns>
         public static global::System.Threading.Tasks.Task RunAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.RunAsync(manager, Registrations, options, cancellationToken);
+
+        /// <summary>Tells what <see cref="RunAsync"/> would do now, with <see cref="global::SourceGenMigrations.MigrationRunner.PlanAsync"/>: nothing runs, no migration lock is taken.</summary>
+        /// <param name="manager">The store of locks and statuses.</param>
+        /// <param name="options">Configuration, logging and services; null for the defaults.</param>
+        /// <param name="cancellationToken">Cancels the planning.</param>
+        /// <returns>Each registration with its persisted status and what a run would do.</returns>
+        public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+            => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
     }
 }

@@ -142,7 +142,7 @@ public static class MigrationRunner
                     await RunMigrationLockPhaseAsync().ConfigureAwait(false);
                 }
 
-                ThrowIfFailed(started);
+                ThrowIfFailed(started, planning: false);
             }
             catch (Exception exception) when (Telemetry.RunFailed(activity, _appliedCount, exception))
             {
@@ -164,7 +164,7 @@ public static class MigrationRunner
                     plan = await ListAndPlanAsync().ConfigureAwait(false);
                 }
 
-                ThrowIfFailed(started);
+                ThrowIfFailed(started, planning: true);
             }
             catch (Exception exception) when (Telemetry.RunFailed(activity, 0, exception))
             {
@@ -503,7 +503,7 @@ public static class MigrationRunner
             }
         }
 
-        private void ThrowIfFailed(long started)
+        private void ThrowIfFailed(long started, bool planning)
         {
             var errors = new List<MigrationException>();
             lock (_stepErrors)
@@ -532,12 +532,20 @@ public static class MigrationRunner
             var elapsed = ElapsedMilliseconds(started);
             if (errors.Count == 0)
             {
-                Log.RunCompleted(_logger, _appliedCount, elapsed);
+                if (planning)
+                {
+                    Log.PlanMade(_logger, elapsed);
+                }
+                else
+                {
+                    Log.RunCompleted(_logger, _appliedCount, elapsed);
+                }
+
                 return;
             }
 
             var failure = MigrationException.Combine(errors);
-            Log.RunFailed(_logger, elapsed, failure.Message);
+            Log.RunFailed(_logger, planning ? "plan" : "run", elapsed, failure.Message);
             if (_callerToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException("The migration run was cancelled.", failure, _callerToken);

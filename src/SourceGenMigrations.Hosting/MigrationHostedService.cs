@@ -80,7 +80,9 @@ internal sealed class MigrationHostedService(IServiceProvider services, Migratio
                 {
                     ConfigProvider = () => config,
                     Logger = services.GetService<ILoggerFactory>()?.CreateLogger(MigrationServiceCollectionExtensions.LoggerCategory),
-                    Services = scopedServices,
+                    Services = manager is IServiceProvider managerServices
+                        ? new HostThenManagerServiceProvider(scopedServices, managerServices)
+                        : scopedServices,
                     TimeProvider = options.TimeProvider ?? services.GetService<TimeProvider>(),
                 };
                 await MigrationRunner.RunAsync(manager, settings.Registrations, runOptions, cancellationToken).ConfigureAwait(false);
@@ -106,5 +108,14 @@ internal sealed class MigrationHostedService(IServiceProvider services, Migratio
                 disposable.Dispose();
                 break;
         }
+    }
+
+    /// <summary>
+    /// What migrations see as <see cref="MigrationContext.Services"/>: the host's services first, then the manager's
+    /// (the shipped managers serve their open connection or data source), so a migration reaches both.
+    /// </summary>
+    private sealed class HostThenManagerServiceProvider(IServiceProvider host, IServiceProvider manager) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => host.GetService(serviceType) ?? manager.GetService(serviceType);
     }
 }

@@ -158,6 +158,33 @@ public sealed class HostStartupTests
     }
 
     [Fact]
+    public async Task Migrations_also_reach_what_the_manager_serves_after_the_hosts_services()
+    {
+        var log = new EventLog();
+        var hostMarker = new Marker();
+        var managerConnection = new ManagerConnection();
+        Marker? seenMarker = null;
+        ManagerConnection? seenConnection = null;
+        var builder = TestHosts.CreateBuilder();
+        builder.Services.AddSingleton(hostMarker);
+        builder.Services.AddMigrations(
+            [TestHosts.Migration(1, log, (context, _) =>
+            {
+                seenMarker = context.Services!.GetService(typeof(Marker)) as Marker;
+                seenConnection = context.Services!.GetService(typeof(ManagerConnection)) as ManagerConnection;
+                return Task.CompletedTask;
+            })],
+            _ => new ServingManager(log, managerConnection, new Marker()));
+
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(TestHosts.Timeout);
+
+        Assert.Same(hostMarker, seenMarker);            // the host wins where both serve a type
+        Assert.Same(managerConnection, seenConnection); // the manager serves what the host does not
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task The_run_logs_under_the_SourceGenMigrations_category()
     {
         var log = new EventLog();
@@ -223,6 +250,27 @@ public sealed class HostStartupTests
     }
 
     private sealed class Marker;
+
+    private sealed class ManagerConnection;
+
+    /// <summary>A manager that serves its "connection" (and a competing marker), as the SQLite and PostgreSQL managers do.</summary>
+    private sealed class ServingManager(EventLog log, ManagerConnection connection, Marker marker) : IMigrationManager, IServiceProvider, IDisposable
+    {
+        private readonly InMemoryMigrationManager _inner = new(log);
+
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(ManagerConnection) ? connection : serviceType == typeof(Marker) ? marker : null;
+
+        public Task AcquireDbLockAsync(CancellationToken cancellationToken) => _inner.AcquireDbLockAsync(cancellationToken);
+        public Task EnsureDataStoresAsync(CancellationToken cancellationToken) => _inner.EnsureDataStoresAsync(cancellationToken);
+        public Task ReleaseDbLockAsync(CancellationToken cancellationToken) => _inner.ReleaseDbLockAsync(cancellationToken);
+        public Task AcquireMigrationLockAsync(CancellationToken cancellationToken) => _inner.AcquireMigrationLockAsync(cancellationToken);
+        public Task MigrationLockHeartbeatAsync(CancellationToken cancellationToken) => _inner.MigrationLockHeartbeatAsync(cancellationToken);
+        public Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken) => _inner.ListStatusesAsync(cancellationToken);
+        public Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken) => _inner.PersistStatusAsync(order, status, cancellationToken);
+        public Task ReleaseMigrationLockAsync(CancellationToken cancellationToken) => _inner.ReleaseMigrationLockAsync(cancellationToken);
+        public void Dispose() => _inner.Dispose();
+    }
 
     private sealed class ScopedThing;
 

@@ -82,6 +82,13 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
+    /// <summary>SGM105's rule on order and name: a usable order above every shipped one, and neither order nor name listed.</summary>
+    internal static bool IsNotShipped(ShippedMigrationsFile shipped, MigrationAttributeValues values, string name) =>
+        values.HasValidOrder
+        && values.Order > shipped.HighestOrder
+        && !shipped.ByOrder.ContainsKey(values.Order)
+        && !shipped.ByName.ContainsKey(name);
+
     private sealed class CompilationState
     {
         private readonly INamedTypeSymbol _attributeType;
@@ -193,6 +200,11 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
                     order.ToString(CultureInfo.InvariantCulture),
                     _shipped.HighestOrder.ToString(CultureInfo.InvariantCulture)));
                 return;
+            }
+
+            if (!IsNotShipped(_shipped, values, name))
+            {
+                return; // Unreachable after the checks above; kept so that the fix's rule and this one are the same code.
             }
 
             // Only a migration the generated table contains can be marked as shipped (SGM004/SGM005 leave it out).

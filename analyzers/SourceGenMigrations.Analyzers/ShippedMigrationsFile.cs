@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 using Microsoft.CodeAnalysis.Text;
 
 namespace SourceGenMigrations.Analyzers;
@@ -66,6 +67,62 @@ internal sealed class ShippedMigrationsFile
 
     /// <summary>The text of a line for an entry, as the fix writes it: <c>order name</c>.</summary>
     public static string FormatLine(long order, string name) => order.ToString(CultureInfo.InvariantCulture) + " " + name;
+
+    /// <summary>
+    /// <paramref name="text"/> with a line <c>order name</c> for each of <paramref name="migrations"/> that the file does not
+    /// list yet (by order or by name), each inserted before the first listed migration with a higher order, else at the end:
+    /// a file sorted by order stays sorted. Line breaks follow the file's first one (<c>\n</c> in a file without any).
+    /// </summary>
+    public static SourceText AddEntries(SourceText text, IEnumerable<(long Order, string Name)> migrations)
+    {
+        var file = Parse(string.Empty, text);
+        var newLine = "\n";
+        if (text.Lines.Count > 1)
+        {
+            var first = text.Lines[0];
+            newLine = text.ToString(TextSpan.FromBounds(first.End, first.EndIncludingLineBreak));
+        }
+
+        var orders = new HashSet<long>(file.ByOrder.Keys);
+        var names = new HashSet<string>(file.ByName.Keys, StringComparer.Ordinal);
+        var toAdd = new List<(long Order, string Name)>();
+        foreach (var migration in migrations)
+        {
+            // A second migration with an order or a name already listed would only make a malformed line (SGM104).
+            if (orders.Add(migration.Order) && names.Add(migration.Name))
+            {
+                toAdd.Add(migration);
+            }
+        }
+
+        toAdd.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+        var atEnd = text.Length > 0 && text[text.Length - 1] is not '\n' and not '\r' ? newLine : string.Empty;
+        var inserts = new SortedDictionary<int, System.Text.StringBuilder>();
+        foreach (var migration in toAdd)
+        {
+            var position = text.Length;
+            foreach (var entry in file.Entries)
+            {
+                if (entry.Order > migration.Order)
+                {
+                    position = entry.LineStart;
+                    break;
+                }
+            }
+
+            if (!inserts.TryGetValue(position, out var builder))
+            {
+                builder = new System.Text.StringBuilder(position == text.Length ? atEnd : string.Empty);
+                inserts.Add(position, builder);
+            }
+
+            builder.Append(FormatLine(migration.Order, migration.Name)).Append(newLine);
+        }
+
+        return inserts.Count == 0
+            ? text
+            : text.WithChanges(inserts.Select(static i => new TextChange(new TextSpan(i.Key, 0), i.Value.ToString())));
+    }
 
     public static ShippedMigrationsFile Parse(string path, SourceText text)
     {

@@ -80,4 +80,60 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "An async void migration returns at its first await: the runner records it as completed while it still runs, and an exception it throws later crashes the process instead of failing the migration. Return Task (or ValueTask).",
         helpLinkUri: HelpLinkBase + DiagnosticIds.AsyncVoid + ".md");
+
+    /// <summary>SGM101: {0} order, {1} name, {2} file name, {3} line, {4} what is there now.</summary>
+    public static readonly DiagnosticDescriptor ShippedMigrationMissing = new(
+        id: DiagnosticIds.ShippedMigrationMissing,
+        title: "Shipped migration is gone",
+        messageFormat: "Shipped migration {0} '{1}' ({2} line {3}) is no longer in source{4}; databases that ran it would not know the order. Restore it, or keep it with Enabled = false.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Migrations.Shipped.txt lists the migrations that have been released. Each must stay in source with the same order and full name: a database that ran it has its order recorded, and the runner refuses a database whose recorded orders are unknown. Renaming a shipped method or deleting it is caught here, at build time, instead of in production. To retire a migration, keep it with Enabled = false.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.ShippedMigrationMissing + ".md",
+        customTags: CompilationEnd);
+
+    /// <summary>SGM102: {0} name, {1} shipped order, {2} current order.</summary>
+    public static readonly DiagnosticDescriptor ShippedOrderChanged = new(
+        id: DiagnosticIds.ShippedOrderChanged,
+        title: "Shipped migration's order changed",
+        messageFormat: "Migration '{0}' was shipped with order {1} but now has order {2}; the order of a shipped migration must never change",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The order is a migration's identity in the database. A shipped migration that gets another order would run a second time under the new order, and its old order would be unknown to the registry. Put the shipped order back.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.ShippedOrderChanged + ".md");
+
+    /// <summary>SGM103: {0} name, {1} order, {2} highest shipped order.</summary>
+    public static readonly DiagnosticDescriptor UnshippedBelowShipped = new(
+        id: DiagnosticIds.UnshippedBelowShipped,
+        title: "New migration ordered before a shipped one",
+        messageFormat: "Migration '{0}' is not shipped but its order {1} is below the highest shipped order {2}; it would run out of order in every database that ran the shipped migrations. Use an order above {2}.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Migrations run in order. A new migration placed below a shipped one (typically after a branch merge) cannot run in a database that already ran the shipped migrations: the runner refuses it as out of order. Give it an order above the highest order in Migrations.Shipped.txt.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.UnshippedBelowShipped + ".md");
+
+    /// <summary>SGM104: {0} file name, {1} line, {2} why.</summary>
+    public static readonly DiagnosticDescriptor MalformedShippedLine = new(
+        id: DiagnosticIds.MalformedShippedLine,
+        title: "Malformed line in Migrations.Shipped.txt",
+        messageFormat: "{0} line {1} is ignored: {2}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Each line of Migrations.Shipped.txt is 'order name': a whole number of zero or more, then the migration method's full name, e.g. '3 MyApp.Migrations.CreateUsers'. '#' starts a comment and blank lines are ignored. Every order and every name is listed once. A malformed line is ignored, so the migration it meant to protect is not protected.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.MalformedShippedLine + ".md");
+
+    /// <summary>SGM105: {0} order, {1} name, {2} file name.</summary>
+    public static readonly DiagnosticDescriptor NotShipped = new(
+        id: DiagnosticIds.NotShipped,
+        title: "Migration not yet shipped",
+        messageFormat: "Migration {0} '{1}' is not in {2} yet; mark it as shipped when you release it",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Hidden,
+        isEnabledByDefault: true,
+        description: "A migration that is not listed in Migrations.Shipped.txt may still be renamed, renumbered or deleted. When you release it, mark it as shipped (the code fix adds its line, keeping the file sorted by order); from then on SGM101 and SGM102 protect it.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.NotShipped + ".md");
 }

@@ -20,6 +20,21 @@ internal static class DiagnosticIds
 
     /// <summary><c>async void</c> migration.</summary>
     public const string AsyncVoid = "SGM006";
+
+    /// <summary>A migration listed in <c>Migrations.Shipped.txt</c> is gone from source or renamed.</summary>
+    public const string ShippedMigrationMissing = "SGM101";
+
+    /// <summary>A shipped migration's order changed.</summary>
+    public const string ShippedOrderChanged = "SGM102";
+
+    /// <summary>A migration that is not shipped has an order below the highest shipped order.</summary>
+    public const string UnshippedBelowShipped = "SGM103";
+
+    /// <summary>A malformed line in <c>Migrations.Shipped.txt</c>.</summary>
+    public const string MalformedShippedLine = "SGM104";
+
+    /// <summary>A migration not yet in <c>Migrations.Shipped.txt</c> (hidden; "Mark as shipped").</summary>
+    public const string NotShipped = "SGM105";
 }
 
 /// <summary>Keys of <see cref="Microsoft.CodeAnalysis.Diagnostic.Properties"/> that the code fixes read.</summary>
@@ -27,4 +42,13 @@ internal static class DiagnosticPropertyNames
 {
     /// <summary>The highest order in the compilation + 1, invariant culture (absent when there is none, i.e. at <see cref="long.MaxValue"/>).</summary>
     public const string NextFreeOrder = "NextFreeOrder";
+
+    /// <summary>SGM105: the migration's order, invariant culture.</summary>
+    public const string Order = "Order";
+
+    /// <summary>SGM105: the migration's full name, as the shipped file lists it.</summary>
+    public const string FullName = "FullName";
+
+    /// <summary>SGM105: the path of the shipped file the analyzer read.</summary>
+    public const string ShippedFilePath = "ShippedFilePath";
 }

@@ -244,7 +244,8 @@ public sealed class MigrationAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static Location? GetOrderArgumentLocation(AttributeSyntax? attribute)
+    /// <summary>The <c>Order = …</c> argument of the attribute, if written.</summary>
+    internal static Location? GetOrderArgumentLocation(AttributeSyntax? attribute)
     {
         if (attribute?.ArgumentList is { } arguments)
         {
@@ -260,7 +261,8 @@ public sealed class MigrationAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static Location GetNameLocation(IMethodSymbol method) =>
+    /// <summary>The method's name in its (first) declaration.</summary>
+    internal static Location GetNameLocation(IMethodSymbol method) =>
         method.Locations.Length > 0 ? method.Locations[0] : Location.None;
 
     private static string DescribeSignatureProblems(IMethodSymbol method, MigrationShapeProblems problems)

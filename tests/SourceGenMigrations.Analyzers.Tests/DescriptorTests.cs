@@ -13,12 +13,13 @@ public class DescriptorTests
 
     public static TheoryData<string> Ids => new(AllIds);
 
-    private static readonly DiagnosticDescriptor[] Supported = new MigrationAnalyzer().SupportedDiagnostics.ToArray();
+    private static readonly DiagnosticDescriptor[] Supported =
+        [.. new MigrationAnalyzer().SupportedDiagnostics, .. new ShippedMigrationsAnalyzer().SupportedDiagnostics];
 
     [Fact]
     public void Every_id_has_exactly_one_supported_descriptor()
     {
-        Assert.Equal(["SGM001", "SGM002", "SGM003", "SGM004", "SGM005", "SGM006"], AllIds);
+        Assert.Equal(["SGM001", "SGM002", "SGM003", "SGM004", "SGM005", "SGM006", "SGM101", "SGM102", "SGM103", "SGM104", "SGM105"], AllIds);
         Assert.Equal(AllIds, Supported.Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal));
     }
 
@@ -33,10 +34,16 @@ public class DescriptorTests
         Assert.Equal(
             "https://github.com/sourcegenmigrations/sourcegenmigrations/blob/main/docs/diagnostics/" + id + ".md",
             descriptor.HelpLinkUri);
-        Assert.Equal(id == "SGM006" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, descriptor.DefaultSeverity);
+        var expectedSeverity = id switch
+        {
+            "SGM006" or "SGM104" => DiagnosticSeverity.Warning,
+            "SGM105" => DiagnosticSeverity.Hidden,
+            _ => DiagnosticSeverity.Error,
+        };
+        Assert.Equal(expectedSeverity, descriptor.DefaultSeverity);
 
         // Only the diagnostics that need the whole compilation are reported from the compilation end action.
-        Assert.Equal(id is "SGM001" or "SGM003", descriptor.CustomTags.Contains("CompilationEnd"));
+        Assert.Equal(id is "SGM001" or "SGM003" or "SGM101", descriptor.CustomTags.Contains("CompilationEnd"));
     }
 
     [Theory]

@@ -42,6 +42,9 @@ public sealed class ConsumerProject : IDisposable
               <ItemGroup>
                 <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" />
             {analyzers}  </ItemGroup>
+              <ItemGroup>
+                <AdditionalFiles Include="Migrations.Shipped.txt" Condition="Exists('Migrations.Shipped.txt')" />
+              </ItemGroup>
             </Project>
             """);
         File.WriteAllText(Path.Combine(Directory, "Program.cs"), "System.Console.WriteLine(\"consumer ran\");\n");
@@ -74,6 +77,22 @@ public sealed class ConsumerProject : IDisposable
         else
         {
             File.WriteAllText(editorConfigPath, editorConfig);
+        }
+
+        return path;
+    }
+
+    /// <summary>Writes <paramref name="name"/> in the project folder, or deletes it when <paramref name="content"/> is null.</summary>
+    public string WriteFile(string name, string? content)
+    {
+        var path = Path.Combine(Directory, name);
+        if (content is null)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.WriteAllText(path, content);
         }
 
         return path;
@@ -257,7 +276,7 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
     }
 
     /// <summary>1-based line and column of the <paramref name="occurrence"/>-th (0-based) <paramref name="text"/>.</summary>
-    private static (int Line, int Column) PositionOf(string source, string text, int occurrence)
+    internal static (int Line, int Column) PositionOf(string source, string text, int occurrence)
     {
         var index = -1;
         for (var i = 0; i <= occurrence; i++)

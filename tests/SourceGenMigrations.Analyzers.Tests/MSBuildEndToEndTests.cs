@@ -13,14 +13,41 @@ namespace SourceGenMigrations.Analyzers.Tests;
 public sealed class ConsumerProject : IDisposable
 {
     /// <summary>
-    /// Roslyn components the consumer loads, relative to the repository root. When the generator is wired in, add
-    /// <c>generator/SourceGenMigrations.Generator/SourceGenMigrations.Generator.csproj</c> here and a ProjectReference
-    /// to it in this test project (so that it is built before the test runs).
+    /// Roslyn components the consumer loads, relative to the repository root (this test project references them, so
+    /// they are built before the test runs).
     /// </summary>
     private static readonly string[] AnalyzerProjects =
     [
         "analyzers/SourceGenMigrations.Analyzers/SourceGenMigrations.Analyzers.csproj",
+        "generator/SourceGenMigrations.Generator/SourceGenMigrations.Generator.csproj",
     ];
+
+    /// <summary>Runs the generated table against a small in-memory manager and prints what ran.</summary>
+    private const string ProgramSource = """
+        using SourceGenMigrations;
+
+        System.Console.WriteLine("registered: " + string.Join(", ", App.GeneratedMigrations.Registrations.Select(r => $"{r.Order}={r.Name}{(r.Enabled ? "" : " (disabled)")}")));
+        await App.GeneratedMigrations.RunAsync(new MemoryManager());
+        System.Console.WriteLine("consumer ran");
+
+        sealed class MemoryManager : IMigrationManager
+        {
+            private readonly Dictionary<long, MigrationStatus> _statuses = new();
+            public Task AcquireDbLockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            public Task EnsureDataStoresAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            public Task ReleaseDbLockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            public Task AcquireMigrationLockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            public Task MigrationLockHeartbeatAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            public Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken) =>
+                Task.FromResult<IReadOnlyList<PersistedStatus>>(_statuses.Select(s => new PersistedStatus(s.Key, s.Value)).ToList());
+            public Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
+            {
+                _statuses[order] = status;
+                return Task.CompletedTask;
+            }
+            public Task ReleaseMigrationLockAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+        """;
 
     private const string RuntimeProject = "src/SourceGenMigrations/SourceGenMigrations.csproj";
 
@@ -32,6 +59,7 @@ public sealed class ConsumerProject : IDisposable
             $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />{"\n"}"""));
         File.WriteAllText(ProjectPath, $"""
             <Project Sdk="Microsoft.NET.Sdk">
+              <Import Project="{Path.Combine(RepositoryPaths.Root, "src/SourceGenMigrations/buildTransitive/SourceGenMigrations.props")}" />
               <PropertyGroup>
                 <TargetFramework>net10.0</TargetFramework>
                 <OutputType>Exe</OutputType>
@@ -47,7 +75,7 @@ public sealed class ConsumerProject : IDisposable
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(Directory, "Program.cs"), "System.Console.WriteLine(\"consumer ran\");\n");
+        File.WriteAllText(Path.Combine(Directory, "Program.cs"), ProgramSource);
 
         var restore = Dotnet("restore", Path.GetFileName(ProjectPath), "-nodeReuse:false", "-v:minimal");
         if (restore.ExitCode != 0)
@@ -183,10 +211,18 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
             public static class Migrations
             {
                 [Migration(Order = 1)]
-                public static Task CreateUsers(MigrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+                public static Task CreateUsers(MigrationContext context, CancellationToken cancellationToken)
+                {
+                    System.Console.WriteLine("ran CreateUsers");
+                    return Task.CompletedTask;
+                }
 
                 [Migration(Order = 2, Enabled = false)]
-                public static Task OldBackfill(CancellationToken cancellationToken) => Task.CompletedTask;
+                public static Task OldBackfill(CancellationToken cancellationToken)
+                {
+                    System.Console.WriteLine("ran OldBackfill");
+                    return Task.CompletedTask;
+                }
             }
             """);
 
@@ -195,9 +231,12 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
         Assert.True(exitCode == 0, output);
         Assert.DoesNotContain("SGM0", output, StringComparison.Ordinal);
 
-        // The generator is not wired in yet: once it is, Program.cs runs GeneratedMigrations against a fake manager.
+        // The generator ran in the same build: the table holds both methods and RunAsync runs the enabled one.
         var (runExitCode, runOutput) = consumer.Run();
         Assert.True(runExitCode == 0, runOutput);
+        Assert.Contains("registered: 1=App.Migrations.CreateUsers, 2=App.Migrations.OldBackfill (disabled)", runOutput, StringComparison.Ordinal);
+        Assert.Contains("ran CreateUsers", runOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("ran OldBackfill", runOutput, StringComparison.Ordinal);
         Assert.Contains("consumer ran", runOutput, StringComparison.Ordinal);
     }
 

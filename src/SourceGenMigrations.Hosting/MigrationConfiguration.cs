@@ -108,40 +108,6 @@ public static class MigrationConfiguration
         }
 
         var key = ConfigurationPath.Combine(section.Path, property);
-        var text = raw.Trim();
-        if (!IsSignedDigits(text))
-        {
-            throw new FormatException($"The configuration value {key} must be an integer, but was '{raw}'.");
-        }
-
-        var rule = minimum == 0 ? "zero or more" : "greater than zero";
-        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            throw new ArgumentOutOfRangeException(key, raw, $"The configuration value {key} must be {rule} and at most {int.MaxValue.ToString(CultureInfo.InvariantCulture)}, but was '{raw}'.");
-        }
-
-        if (value < minimum)
-        {
-            throw new ArgumentOutOfRangeException(key, raw, $"The configuration value {key} must be {rule}, but was '{raw}'.");
-        }
-    }
-
-    private static bool IsSignedDigits(string text)
-    {
-        var start = text.Length > 0 && (text[0] == '+' || text[0] == '-') ? 1 : 0;
-        if (start == text.Length)
-        {
-            return false;
-        }
-
-        for (var i = start; i < text.Length; i++)
-        {
-            if (text[i] is < '0' or > '9')
-            {
-                return false;
-            }
-        }
-
-        return true;
+        MigrationConfig.ParseSetting("configuration value " + key, key, raw, minimum);
     }
 }

@@ -80,25 +80,35 @@ public sealed class MigrationConfig
     private static int Read(Func<string, string?> getVariable, string variable, int defaultValue, int minimum)
     {
         var raw = getVariable(variable);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+        return raw is null ? defaultValue : ParseSetting("environment variable " + variable, variable, raw, minimum);
+    }
 
+    /// <summary>
+    /// Parses one setting from text (optional sign and digits, invariant culture, surrounding white space ignored) and
+    /// checks it against its minimum: the one rule for every source (environment variables, IConfiguration).
+    /// </summary>
+    /// <param name="source">What the value is, for the message: <c>environment variable MIGRATION_…</c>.</param>
+    /// <param name="name">The exception's parameter name: the variable or key.</param>
+    /// <param name="raw">The text as found.</param>
+    /// <param name="minimum">0 or 1.</param>
+    /// <exception cref="FormatException">Not an integer; the message names the source and quotes the value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Below the minimum or beyond an int; the message names the source and quotes the value.</exception>
+    internal static int ParseSetting(string source, string name, string raw, int minimum)
+    {
         var text = raw.Trim();
         if (!IsSignedDigits(text))
         {
-            throw new FormatException($"The environment variable {variable} must be an integer, but was '{raw}'.");
+            throw new FormatException($"The {source} must be an integer, but was '{raw}'.");
         }
 
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
-            throw new ArgumentOutOfRangeException(variable, raw, $"The environment variable {variable} must be {RuleText(minimum)} and at most {int.MaxValue.ToString(CultureInfo.InvariantCulture)}, but was '{raw}'.");
+            throw new ArgumentOutOfRangeException(name, raw, $"The {source} must be {RuleText(minimum)} and at most {int.MaxValue.ToString(CultureInfo.InvariantCulture)}, but was '{raw}'.");
         }
 
         if (value < minimum)
         {
-            throw new ArgumentOutOfRangeException(variable, raw, $"The environment variable {variable} must be {RuleText(minimum)}, but was '{raw}'.");
+            throw new ArgumentOutOfRangeException(name, raw, $"The {source} must be {RuleText(minimum)}, but was '{raw}'.");
         }
 
         return value;

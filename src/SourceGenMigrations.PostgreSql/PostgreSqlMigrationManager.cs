@@ -287,7 +287,7 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
                 if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime takenUntil)
                 {
                     var until = ToOffset(takenUntil);
-                    Log.LeaseTaken(_logger, _displayLockTable, OwnerId, until);
+                    LeaseLog.LeaseTaken(_logger, _displayLockTable, OwnerId, until);
                     return;
                 }
             }
@@ -295,7 +295,7 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
             var (holder, expiresAt) = await ReadLeaseAsync(cancellationToken).ConfigureAwait(false);
             if (holder is not null && !string.Equals(holder, lastHolder, StringComparison.Ordinal))
             {
-                Log.WaitingForLease(_logger, _displayLockTable, holder, expiresAt, OwnerId, _pollInterval);
+                LeaseLog.WaitingForLease(_logger, _displayLockTable, holder, expiresAt, OwnerId, _pollInterval);
                 lastHolder = holder;
             }
 
@@ -314,13 +314,13 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
             if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime extendedUntil)
             {
                 var until = ToOffset(extendedUntil);
-                Log.LeaseExtended(_logger, _displayLockTable, OwnerId, until);
+                LeaseLog.LeaseExtended(_logger, _displayLockTable, OwnerId, until);
                 return;
             }
         }
 
         var lost = await DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
-        Log.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
+        LeaseLog.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
         throw new InvalidOperationException(
             $"The migration lease in table {_displayLockTable} was lost: this runner ({OwnerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.");
     }
@@ -366,13 +366,13 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OwnerId });
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
             {
-                Log.LeaseReleased(_logger, _displayLockTable, OwnerId);
+                LeaseLog.LeaseReleased(_logger, _displayLockTable, OwnerId);
                 return;
             }
         }
 
         var lost = await DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
-        Log.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
+        LeaseLog.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
         throw new InvalidOperationException(
             $"The migration lease in table {_displayLockTable} could not be released: this runner ({OwnerId}) no longer holds it ({lost}).");
     }

@@ -280,14 +280,14 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             if (attempt.Taken)
             {
                 var takenUntil = DateTimeOffset.FromUnixTimeMilliseconds(attempt.ExpiresAtMs);
-                Log.LeaseTaken(_logger, _lockTableName, OwnerId, takenUntil);
+                LeaseLog.LeaseTaken(_logger, _lockTableName, OwnerId, takenUntil);
                 return;
             }
 
             if (attempt.Holder is not null && !string.Equals(attempt.Holder, lastHolder, StringComparison.Ordinal))
             {
                 var heldUntil = DateTimeOffset.FromUnixTimeMilliseconds(attempt.ExpiresAtMs);
-                Log.WaitingForLease(_logger, _lockTableName, attempt.Holder, heldUntil, OwnerId, _pollInterval);
+                LeaseLog.WaitingForLease(_logger, _lockTableName, attempt.Holder, heldUntil, OwnerId, _pollInterval);
                 lastHolder = attempt.Holder;
             }
 
@@ -338,7 +338,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             if (result is long expiresAtMs)
             {
                 var extendedUntil = DateTimeOffset.FromUnixTimeMilliseconds(expiresAtMs);
-                Log.LeaseExtended(_logger, _lockTableName, OwnerId, extendedUntil);
+                LeaseLog.LeaseExtended(_logger, _lockTableName, OwnerId, extendedUntil);
                 return;
             }
 
@@ -349,7 +349,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             _gate.Release();
         }
 
-        Log.LeaseLost(_logger, _lockTableName, OwnerId, lost);
+        LeaseLog.LeaseLost(_logger, _lockTableName, OwnerId, lost);
         throw new InvalidOperationException(
             $"The migration lease in table {_lockTableName} was lost: this runner ({OwnerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.");
     }
@@ -426,7 +426,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             command.Parameters.AddWithValue("$owner", OwnerId);
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
             {
-                Log.LeaseReleased(_logger, _lockTableName, OwnerId);
+                LeaseLog.LeaseReleased(_logger, _lockTableName, OwnerId);
                 return;
             }
 
@@ -437,7 +437,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             _gate.Release();
         }
 
-        Log.LeaseLost(_logger, _lockTableName, OwnerId, lost);
+        LeaseLog.LeaseLost(_logger, _lockTableName, OwnerId, lost);
         throw new InvalidOperationException(
             $"The migration lease in table {_lockTableName} could not be released: this runner ({OwnerId}) no longer holds it ({lost}).");
     }

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace SourceGenMigrations.Internal;
+
+/// <summary>The migration lease's log lines, shared by both managers (the same lease row on either database).</summary>
+internal static partial class LeaseLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Waiting for the migration lease in {Table}: held by {HolderOwnerId} until {ExpiresAt:O} (this runner is {OwnerId}; polling every {PollInterval})")]
+    public static partial void WaitingForLease(ILogger logger, string table, string holderOwnerId, DateTimeOffset expiresAt, string ownerId, TimeSpan pollInterval);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Took the migration lease in {Table} as {OwnerId} until {ExpiresAt:O}")]
+    public static partial void LeaseTaken(ILogger logger, string table, string ownerId, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Lost the migration lease in {Table}: this runner is {OwnerId}, the lease is {Holder}")]
+    public static partial void LeaseLost(ILogger logger, string table, string ownerId, string holder);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Extended the migration lease in {Table} held by {OwnerId} until {ExpiresAt:O}")]
+    public static partial void LeaseExtended(ILogger logger, string table, string ownerId, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Released the migration lease in {Table} held by {OwnerId}")]
+    public static partial void LeaseReleased(ILogger logger, string table, string ownerId);
+}

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Peers;
 
 /// <summary>The workload every contender runs: migration i is one small statement, the same text for every contender.</summary>
-public static class Workload
+internal static class Workload
 {
     /// <summary>The most migrations any contender has (N = 100 uses the first 100).</summary>
     public const int MaxCount = 1000;

@@ -11,15 +11,15 @@ using Peers.Sgm;
 
 namespace SourceGenMigrations.Benchmarks.Peers;
 
-/// <summary>The contenders of issue 7; "NoWal" variants use SQLite's default rollback journal like the peers do.</summary>
+/// <summary>The contenders of issue 7 (Sgm: SourceGenMigrations); "NoWal" variants use SQLite's default rollback journal, as the peers do.</summary>
 public enum Contender
 {
     Floor,
-    SourceGenMigrations,
+    Sgm,
     FluentMigrator,
     DbUp,
     FloorNoWal,
-    SourceGenMigrationsNoWal,
+    SgmNoWal,
 }
 
 /// <summary>What the benchmarks share: one database file per operation, created in PEERS_DB_DIR (default: the temp directory).</summary>
@@ -73,10 +73,10 @@ public abstract class PeerBenchmarkBase
             case Contender.FloorNoWal:
                 FloorContender.Run(file, N, writeAheadLog: false);
                 break;
-            case Contender.SourceGenMigrations:
+            case Contender.Sgm:
                 SgmContender.RunAsync(file, N).GetAwaiter().GetResult();
                 break;
-            case Contender.SourceGenMigrationsNoWal:
+            case Contender.SgmNoWal:
                 SgmContender.RunAsync(file, N, writeAheadLog: false).GetAwaiter().GetResult();
                 break;
             case Contender.FluentMigrator:

@@ -7,6 +7,7 @@
 #   PEERS_SKIP_BDN=1 benchmarks/run-peers.sh   # whole processes only (reuses an earlier BenchmarkDotNet result if any)
 #   PEERS_NOOP_RUNS=15 PEERS_FRESH_RUNS=5     # repeats of each whole-process case (defaults)
 #   PEERS_DB_DIR=/some/disk                   # where the database files go (default: a folder in the temp directory)
+#   PEERS_CONTENDERS=Sgm,Floor               # in-process contenders (default: all); PEERS_ONLY=sgm,floor for whole processes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

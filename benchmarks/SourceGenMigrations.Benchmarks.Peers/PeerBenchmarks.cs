@@ -28,11 +28,17 @@ public abstract class PeerBenchmarkBase
     private string _directory = "";
     private int _files;
 
-    [ParamsAllValues]
+    [ParamsSource(nameof(Contenders))]
     public Contender Contender { get; set; }
 
     [Params(100, 1000)]
     public int N { get; set; }
+
+    /// <summary>Every contender, or those named in PEERS_CONTENDERS (comma-separated, e.g. <c>Sgm,Floor</c>).</summary>
+    public static IEnumerable<Contender> Contenders() =>
+        Environment.GetEnvironmentVariable("PEERS_CONTENDERS") is { Length: > 0 } names
+            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<Contender>)
+            : Enum.GetValues<Contender>();
 
     protected string NewFile()
     {

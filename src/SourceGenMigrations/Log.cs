@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Migration run completed: {RunCount} migration(s) applied in {ElapsedMilliseconds} ms")]
     public static partial void RunCompleted(ILogger logger, int runCount, long elapsedMilliseconds);
 
-    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Migration run failed after {ElapsedMilliseconds} ms: {Reason}")]
-    public static partial void RunFailed(ILogger logger, long elapsedMilliseconds, string reason);
+    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Migration {Operation} failed after {ElapsedMilliseconds} ms: {Reason}")]
+    public static partial void RunFailed(ILogger logger, string operation, long elapsedMilliseconds, string reason);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Debug, Message = "Migration plan made in {ElapsedMilliseconds} ms")]
+    public static partial void PlanMade(ILogger logger, long elapsedMilliseconds);
 }

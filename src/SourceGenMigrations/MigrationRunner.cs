@@ -132,26 +132,46 @@ public static class MigrationRunner
 
         public async Task ExecuteAsync()
         {
-            var started = _time.GetTimestamp();
-            Log.RunStarting(_logger, _registrations.Length);
-            if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+            using var activity = Telemetry.StartRun(Telemetry.RunSpan, _registrations.Length);
+            try
             {
-                await RunMigrationLockPhaseAsync().ConfigureAwait(false);
+                var started = _time.GetTimestamp();
+                Log.RunStarting(_logger, _registrations.Length);
+                if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+                {
+                    await RunMigrationLockPhaseAsync().ConfigureAwait(false);
+                }
+
+                ThrowIfFailed(started, planning: false);
+            }
+            catch (Exception exception) when (Telemetry.RunFailed(activity, _appliedCount, exception))
+            {
+                throw; // Not reached: the filter only tags the span and lets the exception through.
             }
 
-            ThrowIfFailed(started);
+            Telemetry.RunCompleted(activity, _appliedCount);
         }
 
         public async Task<MigrationPlan> PlanAsync()
         {
-            var started = _time.GetTimestamp();
+            using var activity = Telemetry.StartRun(Telemetry.PlanSpan, _registrations.Length);
             MigrationPlan? plan = null;
-            if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+            try
             {
-                plan = await ListAndPlanAsync().ConfigureAwait(false);
+                var started = _time.GetTimestamp();
+                if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+                {
+                    plan = await ListAndPlanAsync().ConfigureAwait(false);
+                }
+
+                ThrowIfFailed(started, planning: true);
+            }
+            catch (Exception exception) when (Telemetry.RunFailed(activity, 0, exception))
+            {
+                throw; // Not reached: the filter only tags the span and lets the exception through.
             }
 
-            ThrowIfFailed(started);
+            Telemetry.RunCompleted(activity, 0);
             return plan!;
         }
 
@@ -163,15 +183,19 @@ public static class MigrationRunner
 
         private async Task<bool> RunDbLockPhaseAsync()
         {
+            var lockWait = Telemetry.StartLockWait(Telemetry.DatabaseLock, _time);
             try
             {
                 await _manager.AcquireDbLockAsync(RunToken).ConfigureAwait(false);
             }
             catch (Exception exception)
             {
+                lockWait.Stop(exception);
                 AddStepError("failed to acquire the database lock", exception);
                 return false;
             }
+
+            lockWait.Stop(null);
 
             Log.DbLockAcquired(_logger);
             var succeeded = true;
@@ -193,15 +217,19 @@ public static class MigrationRunner
         private async Task RunMigrationLockPhaseAsync()
         {
             var waitStarted = _time.GetTimestamp();
+            var lockWait = Telemetry.StartLockWait(Telemetry.MigrationLock, _time);
             try
             {
                 await _manager.AcquireMigrationLockAsync(RunToken).ConfigureAwait(false);
             }
             catch (Exception exception)
             {
+                lockWait.Stop(exception);
                 AddStepError("failed to acquire the migration lock", exception);
                 return;
             }
+
+            lockWait.Stop(null);
 
             var waited = ElapsedMilliseconds(waitStarted);
             Log.MigrationLockAcquired(_logger, waited);
@@ -368,12 +396,14 @@ public static class MigrationRunner
         private async Task<bool> RunOneAsync(MigrationRegistration registration, MigrationStatus previousStatus)
         {
             var order = registration.Order;
+            var name = registration.DisplayName;
+            using var activity = Telemetry.StartMigration(order, name, previousStatus);
             if (!await PersistAsync(order, MigrationStatus.Started).ConfigureAwait(false))
             {
+                Telemetry.MigrationStopped(activity, null, LastStepError(), RunToken.IsCancellationRequested);
                 return false;
             }
 
-            var name = registration.DisplayName;
             var context = new MigrationContext(order, name, previousStatus, _services, _logger);
             var previousText = MigrationStatusText.ToText(previousStatus);
             Log.MigrationStarted(_logger, order, name, previousText);
@@ -385,6 +415,7 @@ public static class MigrationRunner
             catch (Exception exception)
             {
                 var failedAfter = ElapsedMilliseconds(started);
+                Telemetry.MigrationStopped(activity, _time.GetElapsedTime(started), exception, RunToken.IsCancellationRequested);
                 Log.MigrationFailed(_logger, exception, order, name, failedAfter);
                 AddStepError($"failed to complete the migration with order {Format(order)}", exception);
 
@@ -397,12 +428,16 @@ public static class MigrationRunner
                 return false;
             }
 
+            var ran = _time.GetElapsedTime(started);
             var took = ElapsedMilliseconds(started);
             Log.MigrationCompleted(_logger, order, name, took);
             if (!await PersistAsync(order, MigrationStatus.Completed).ConfigureAwait(false))
             {
+                Telemetry.MigrationStopped(activity, ran, LastStepError(), RunToken.IsCancellationRequested);
                 return false;
             }
+
+            Telemetry.MigrationStopped(activity, ran, null, cancelled: false);
 
             _appliedCount++;
             return true;
@@ -451,6 +486,15 @@ public static class MigrationRunner
             }
         }
 
+        /// <summary>The error a failed step just recorded (for telemetry).</summary>
+        private MigrationException LastStepError()
+        {
+            lock (_stepErrors)
+            {
+                return _stepErrors.Count == 0 ? new MigrationException() : _stepErrors[^1];
+            }
+        }
+
         private void AddStepErrors(IEnumerable<MigrationException> errors)
         {
             lock (_stepErrors)
@@ -459,7 +503,7 @@ public static class MigrationRunner
             }
         }
 
-        private void ThrowIfFailed(long started)
+        private void ThrowIfFailed(long started, bool planning)
         {
             var errors = new List<MigrationException>();
             lock (_stepErrors)
@@ -488,12 +532,20 @@ public static class MigrationRunner
             var elapsed = ElapsedMilliseconds(started);
             if (errors.Count == 0)
             {
-                Log.RunCompleted(_logger, _appliedCount, elapsed);
+                if (planning)
+                {
+                    Log.PlanMade(_logger, elapsed);
+                }
+                else
+                {
+                    Log.RunCompleted(_logger, _appliedCount, elapsed);
+                }
+
                 return;
             }
 
             var failure = MigrationException.Combine(errors);
-            Log.RunFailed(_logger, elapsed, failure.Message);
+            Log.RunFailed(_logger, planning ? "plan" : "run", elapsed, failure.Message);
             if (_callerToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException("The migration run was cancelled.", failure, _callerToken);

@@ -187,13 +187,18 @@ internal static class MigrationMethodShape
     /// <summary><c>async void</c>: accepted (a warning, SGM006), but the runner cannot await it.</summary>
     public static bool IsAsyncVoid(IMethodSymbol method) => method.IsAsync && method.ReturnsVoid;
 
+    // Not escaped (@class), like method.Name: a name for people, not for the compiler.
+    private static readonly SymbolDisplayFormat FullNameFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)
+        .RemoveMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.EscapeKeywordIdentifiers);
+
     /// <summary>The method's full name without <c>global::</c>, e.g. <c>Ns.Outer.Inner.Method</c>.</summary>
     public static string GetFullName(IMethodSymbol method)
     {
         var type = method.ContainingType;
         return type is null
             ? method.Name
-            : type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)) + "." + method.Name;
+            : type.ToDisplayString(FullNameFormat) + "." + method.Name;
     }
 
     private static bool TryGetReturnKind(IMethodSymbol method, out MigrationReturnKind kind)

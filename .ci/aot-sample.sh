@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Publishes the sample with NativeAOT (zero IL2xxx/IL3xxx warnings allowed) and runs the native binary against a
+# fresh SQLite file and a throwaway PostgreSQL cluster, checking exit codes and the `status` output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="$root/artifacts/aot-sample"
+log="$root/artifacts/aot-publish.log"
+mkdir -p "$root/artifacts"
+cc=clang
+command -v clang >/dev/null 2>&1 || cc=clang-14
+
+dotnet publish samples/SourceGenMigrations.Sample -c Release -r linux-x64 -p:PublishAot=true \
+  -p:CppCompilerAndLinker="$cc" -o "$out" 2>&1 | tee "$log"
+if grep -qE "warning IL[23][0-9]{3}" "$log"; then
+  echo "the AOT publish reported trim/AOT warnings:"; grep -E "warning IL[23][0-9]{3}" "$log" | sort -u
+  exit 1
+fi
+binary="$out/SourceGenMigrations.Sample"
+[ -x "$binary" ] || { echo "no native binary at $binary"; exit 1; }
+echo "native binary: $(du -h "$binary" | cut -f1)"
+
+expect() { # expect PATTERN TEXT: fail with the text when the pattern is missing
+  if ! grep -qE "$1" <<<"$2"; then echo "expected /$1/ in:"; echo "$2"; return 1; fi
+}
+check_status() { # the status table: 1-4 and 6 COMPLETED and enabled, 5 disabled and never run
+  local text=$1
+  for order in 1 2 3 4 6; do expect "^ +$order +COMPLETED +yes " "$text"; done
+  expect "^ +5 +- +no +skip disabled +SourceGenMigrations.Sample.Migrations.CustomerOrderCountsV1" "$text"
+  expect "^up to date$" "$text"
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+echo "--- SQLite: first run"
+first=$("$binary" 2>&1); echo "$first"
+expect "Migration 6 .*completed" "$first"
+echo "--- SQLite: second run"
+second=$("$binary" 2>&1); echo "$second"
+expect "Nothing to migrate" "$second"
+echo "--- SQLite: status"
+status=$("$binary" status 2>&1); echo "$status"
+check_status "$status"
+echo "--- bad configuration"
+set +e
+bad=$(MIGRATION_DEADLINE_MILLISECONDS=soon "$binary" 2>&1); code=$?
+set -e
+echo "$bad"
+[ "$code" -ne 0 ] || { echo "a bad MIGRATION_* value must fail the run"; exit 1; }
+expect "MIGRATION_DEADLINE_MILLISECONDS" "$bad"
+
+echo "--- PostgreSQL"
+source "$root/.ci/postgres.sh"
+start_postgres "$work/pg"
+pg="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+first=$("$binary" --postgres "$pg" 2>&1); echo "$first"
+expect "Migration 6 .*completed" "$first"
+second=$("$binary" --postgres "$pg" 2>&1); echo "$second"
+expect "Nothing to migrate" "$second"
+status=$("$binary" status --postgres "$pg" 2>&1); echo "$status"
+check_status "$status"
+set +e
+bad=$("$binary" --postgres "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2" 2>&1); code=$?
+set -e
+echo "$bad"
+[ "$code" -ne 0 ] || { echo "an unreachable database must fail the run"; exit 1; }
+
+echo "--- hosted sample (Generic Host): NativeAOT publish and run"
+hosted_out="$root/artifacts/aot-hosted"
+dotnet publish "$root/samples/SourceGenMigrations.HostedSample" -c Release -r linux-x64 -p:PublishAot=true \
+  -p:CppCompilerAndLinker="$cc" -o "$hosted_out" 2>&1 | tee "$root/artifacts/aot-hosted-publish.log"
+if grep -qE "warning IL[23][0-9]{3}" "$root/artifacts/aot-hosted-publish.log"; then
+  echo "the hosted sample's AOT publish reported trim/AOT warnings"; exit 1
+fi
+hosted=$("$hosted_out/SourceGenMigrations.HostedSample" 2>&1); echo "$hosted"
+expect "Migration 6 .*completed" "$hosted"
+expect "Readiness after start-up: Healthy" "$hosted"
+set +e
+bad=$(Migration__DeadlineMilliseconds=ten "$hosted_out/SourceGenMigrations.HostedSample" 2>&1); code=$?
+set -e
+[ "$code" -ne 0 ] || { echo "$bad"; echo "a bad Migration:DeadlineMilliseconds must fail start-up"; exit 1; }
+expect "Migration:DeadlineMilliseconds must be an integer, but was 'ten'" "$bad"
+echo "NativeAOT samples: ok"

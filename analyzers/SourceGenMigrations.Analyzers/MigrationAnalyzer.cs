@@ -1,0 +1,376 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using SourceGenMigrations.Shared;
+
+namespace SourceGenMigrations.Analyzers;
+
+/// <summary>
+/// Reports every mistake in a <c>[Migration]</c> method that can be seen in source (SGM001–SGM006). The shape rules are
+/// <see cref="MigrationMethodShape"/>, the very code the generator uses, so a method is reported here exactly when the
+/// generator leaves it out of the table.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class MigrationAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.DuplicateOrder,
+        DiagnosticDescriptors.NegativeOrder,
+        DiagnosticDescriptors.MissingOrder,
+        DiagnosticDescriptors.UnsupportedSignature,
+        DiagnosticDescriptors.Unreachable,
+        DiagnosticDescriptors.AsyncVoid);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var attributeType = start.Compilation.GetTypeByMetadataName(KnownNames.MigrationAttributeMetadataName);
+            if (attributeType is null)
+            {
+                // The runtime library is not referenced: nothing can carry [Migration].
+                return;
+            }
+
+            var state = new CompilationState(attributeType);
+            start.RegisterSymbolAction(state.AnalyzeMethod, SymbolKind.Method);
+            start.RegisterSyntaxNodeAction(
+                state.AnalyzeLocalFunctionOrLambda,
+                SyntaxKind.LocalFunctionStatement,
+                SyntaxKind.ParenthesizedLambdaExpression,
+                SyntaxKind.SimpleLambdaExpression);
+            start.RegisterCompilationEndAction(state.ReportCompilationEnd);
+        });
+    }
+
+    /// <summary>What one compilation collects for the end action; every member is safe for concurrent use.</summary>
+    private sealed class CompilationState
+    {
+        private readonly INamedTypeSymbol _attributeType;
+
+        // Keyed by the method so that a symbol seen twice (e.g. both parts of a partial method) counts once.
+        private readonly ConcurrentDictionary<IMethodSymbol, OrderedMigration> _ordered = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<IMethodSymbol, MissingOrder> _missing = new(SymbolEqualityComparer.Default);
+
+        public CompilationState(INamedTypeSymbol attributeType) => _attributeType = attributeType;
+
+        public void AnalyzeMethod(SymbolAnalysisContext context)
+        {
+            var method = (IMethodSymbol)context.Symbol;
+
+            // The implementing part of a partial method is the same migration as its definition, which carries the
+            // attributes of both parts: analyze the definition only.
+            if (method.PartialDefinitionPart is not null)
+            {
+                return;
+            }
+
+            var attribute = FindMigrationAttribute(method);
+            if (attribute is null)
+            {
+                return;
+            }
+
+            var values = MigrationMethodShape.ReadAttribute(attribute);
+            if (values.OrderState == OrderState.Invalid)
+            {
+                // The compiler already reports the attribute; anything more would be noise.
+                return;
+            }
+
+            var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) as AttributeSyntax;
+            var attributeLocation = attributeSyntax?.GetLocation() ?? GetNameLocation(method);
+            var fullName = MigrationMethodShape.GetFullName(method);
+
+            if (values.OrderState == OrderState.Missing)
+            {
+                _missing.TryAdd(method, new MissingOrder(fullName, attributeLocation));
+            }
+            else if (values.Order < 0)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.NegativeOrder,
+                    GetOrderArgumentLocation(attributeSyntax) ?? attributeLocation,
+                    fullName,
+                    values.Order.ToString(CultureInfo.InvariantCulture)));
+            }
+            else
+            {
+                _ordered.TryAdd(method, new OrderedMigration(values.Order, fullName, GetOrderArgumentLocation(attributeSyntax) ?? attributeLocation));
+            }
+
+            var problems = MigrationMethodShape.Classify(method, out _, out _);
+            var nameLocation = GetNameLocation(method);
+            if ((problems & MigrationShapeProblems.UnsupportedSignature) != 0)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.UnsupportedSignature, nameLocation, fullName, DescribeSignatureProblems(method, problems)));
+            }
+            else if (MigrationMethodShape.IsAsyncVoid(method))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.AsyncVoid, nameLocation, fullName));
+            }
+
+            if ((problems & MigrationShapeProblems.Unreachable) != 0)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Unreachable, nameLocation, fullName, DescribeUnreachable(method)));
+            }
+        }
+
+        /// <summary>
+        /// <c>[Migration]</c> on a local function or a lambda: never in the table (SGM004). Reported at the local function's
+        /// name, or at the attribute of a lambda (a lambda has no name). These count neither as duplicates nor for the next
+        /// free order.
+        /// </summary>
+        public void AnalyzeLocalFunctionOrLambda(SyntaxNodeAnalysisContext context)
+        {
+            SyntaxList<AttributeListSyntax> attributeLists;
+            string kind;
+            switch (context.Node)
+            {
+                case LocalFunctionStatementSyntax localFunction:
+                    attributeLists = localFunction.AttributeLists;
+                    kind = "a local function";
+                    break;
+                case LambdaExpressionSyntax lambda:
+                    attributeLists = lambda.AttributeLists;
+                    kind = "a lambda";
+                    break;
+                default:
+                    return;
+            }
+
+            if (attributeLists.Count == 0)
+            {
+                return;
+            }
+
+            var symbol = context.Node is LocalFunctionStatementSyntax
+                ? context.SemanticModel.GetDeclaredSymbol(context.Node, context.CancellationToken)
+                : context.SemanticModel.GetSymbolInfo(context.Node, context.CancellationToken).Symbol;
+            if (symbol is not IMethodSymbol method)
+            {
+                return;
+            }
+
+            var attribute = FindMigrationAttribute(method);
+            if (attribute is null || MigrationMethodShape.ReadAttribute(attribute).OrderState == OrderState.Invalid)
+            {
+                return;
+            }
+
+            Location location;
+            string name;
+            if (context.Node is LocalFunctionStatementSyntax function)
+            {
+                location = function.Identifier.GetLocation();
+                name = method.Name;
+            }
+            else
+            {
+                location = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken).GetLocation() ?? context.Node.GetLocation();
+                name = "lambda";
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.UnsupportedSignature,
+                location,
+                name,
+                "[Migration] is supported on ordinary methods only, not on " + kind));
+        }
+
+        public void ReportCompilationEnd(CompilationAnalysisContext context)
+        {
+            var ordered = _ordered.Values.ToList();
+
+            // The next free order: the highest order in the compilation + 1 (0 when there is none; none past long.MaxValue).
+            var properties = ImmutableDictionary<string, string?>.Empty;
+            var max = ordered.Count == 0 ? -1 : ordered.Max(static m => m.Order);
+            if (max < long.MaxValue)
+            {
+                properties = properties.Add(DiagnosticPropertyNames.NextFreeOrder, (max + 1).ToString(CultureInfo.InvariantCulture));
+            }
+
+            foreach (var group in ordered.GroupBy(static m => m.Order))
+            {
+                var migrations = group.OrderBy(static m => m.FullName, System.StringComparer.Ordinal).ToList();
+                if (migrations.Count < 2)
+                {
+                    continue;
+                }
+
+                foreach (var migration in migrations)
+                {
+                    context.CancellationToken.ThrowIfCancellationRequested();
+                    var others = string.Join(", ", migrations.Where(m => !ReferenceEquals(m, migration)).Select(static m => "'" + m.FullName + "'"));
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.DuplicateOrder,
+                        migration.OrderLocation,
+                        properties,
+                        migration.Order.ToString(CultureInfo.InvariantCulture),
+                        migration.FullName,
+                        others));
+                }
+            }
+
+            foreach (var missing in _missing.Values)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.MissingOrder, missing.AttributeLocation, properties, missing.FullName));
+            }
+        }
+
+        private AttributeData? FindMigrationAttribute(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _attributeType))
+                {
+                    return attribute;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private static Location? GetOrderArgumentLocation(AttributeSyntax? attribute)
+    {
+        if (attribute?.ArgumentList is { } arguments)
+        {
+            foreach (var argument in arguments.Arguments)
+            {
+                if (argument.NameEquals?.Name.Identifier.ValueText == KnownNames.OrderProperty)
+                {
+                    return argument.GetLocation();
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static Location GetNameLocation(IMethodSymbol method) =>
+        method.Locations.Length > 0 ? method.Locations[0] : Location.None;
+
+    private static string DescribeSignatureProblems(IMethodSymbol method, MigrationShapeProblems problems)
+    {
+        var reasons = new List<string>();
+        if ((problems & MigrationShapeProblems.NotOrdinaryMethod) != 0)
+        {
+            reasons.Add("[Migration] is supported on ordinary methods only, not on " + DescribeMethodKind(method.MethodKind));
+        }
+
+        if ((problems & MigrationShapeProblems.NotStatic) != 0)
+        {
+            reasons.Add(method.IsAbstract || method.IsVirtual ? "it must be static and neither abstract nor virtual" : "it must be static");
+        }
+
+        if ((problems & MigrationShapeProblems.Generic) != 0)
+        {
+            reasons.Add("it must not be generic");
+        }
+
+        if ((problems & MigrationShapeProblems.UnsupportedReturnType) != 0)
+        {
+            reasons.Add("it must return Task, ValueTask or void, not " + method.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + (method.ReturnsByRef || method.ReturnsByRefReadonly ? " by reference" : string.Empty));
+        }
+
+        if ((problems & MigrationShapeProblems.UnsupportedParameters) != 0)
+        {
+            reasons.Add("it must take (), (CancellationToken), (MigrationContext) or (MigrationContext, CancellationToken), without ref, in, out or params");
+        }
+
+        return string.Join("; ", reasons);
+    }
+
+    private static string DescribeMethodKind(MethodKind kind) => kind switch
+    {
+        MethodKind.PropertyGet or MethodKind.PropertySet or MethodKind.EventAdd or MethodKind.EventRemove or MethodKind.EventRaise => "an accessor",
+        MethodKind.UserDefinedOperator or MethodKind.Conversion => "an operator",
+        MethodKind.Destructor => "a finalizer",
+        MethodKind.LocalFunction => "a local function",
+        MethodKind.AnonymousFunction => "a lambda",
+        MethodKind.ExplicitInterfaceImplementation => "an explicit interface implementation",
+        _ => "this kind of method",
+    };
+
+    private static string DescribeUnreachable(IMethodSymbol method)
+    {
+        if (!IsAccessibleFromAssembly(method.DeclaredAccessibility))
+        {
+            return "the method is " + DescribeAccessibility(method.DeclaredAccessibility) + "; make it public or internal";
+        }
+
+        for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+        {
+            var typeName = type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat);
+            if (type.IsFileLocal)
+            {
+                return "the containing type '" + typeName + "' is file-local";
+            }
+
+            if (type.IsGenericType)
+            {
+                return "the containing type '" + typeName + "' is generic";
+            }
+
+            if (!IsAccessibleFromAssembly(type.DeclaredAccessibility))
+            {
+                return "the containing type '" + typeName + "' is " + DescribeAccessibility(type.DeclaredAccessibility) + "; make it public or internal";
+            }
+        }
+
+        return "it is not accessible";
+    }
+
+    private static bool IsAccessibleFromAssembly(Accessibility accessibility) =>
+        accessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal;
+
+    private static string DescribeAccessibility(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        Accessibility.ProtectedAndInternal => "private protected",
+        _ => "not accessible",
+    };
+
+    private sealed class OrderedMigration
+    {
+        public OrderedMigration(long order, string fullName, Location orderLocation)
+        {
+            Order = order;
+            FullName = fullName;
+            OrderLocation = orderLocation;
+        }
+
+        public long Order { get; }
+
+        public string FullName { get; }
+
+        public Location OrderLocation { get; }
+    }
+
+    private sealed class MissingOrder
+    {
+        public MissingOrder(string fullName, Location attributeLocation)
+        {
+            FullName = fullName;
+            AttributeLocation = attributeLocation;
+        }
+
+        public string FullName { get; }
+
+        public Location AttributeLocation { get; }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using SourceGenMigrations.Analyzers;
+using SourceGenMigrations.Shared;
+
+namespace SourceGenMigrations.CodeFixes;
+
+/// <summary>
+/// "Use the next free order (N)" for SGM001 (replaces the order expression) and SGM003 (adds <c>Order = N</c>), where N is
+/// the highest order in the compilation + 1, handed over by the analyzer in <see cref="DiagnosticPropertyNames.NextFreeOrder"/>.
+/// </summary>
+/// <remarks>
+/// No Fix All: renumbering is not independent per diagnostic (fixing two duplicates with the same N would create a new
+/// duplicate), so each fix is applied on its own and the analyzer computes the next N afresh.
+/// </remarks>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseNextFreeOrderCodeFixProvider)), Shared]
+public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
+{
+    /// <summary>The equivalence key of the SGM001 fix.</summary>
+    public const string ReplaceOrderEquivalenceKey = "SourceGenMigrations.UseNextFreeOrder.Replace";
+
+    /// <summary>The equivalence key of the SGM003 fix.</summary>
+    public const string AddOrderEquivalenceKey = "SourceGenMigrations.UseNextFreeOrder.Add";
+
+    /// <inheritdoc />
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } =
+        ImmutableArray.Create(DiagnosticIds.DuplicateOrder, DiagnosticIds.MissingOrder);
+
+    /// <inheritdoc />
+    public override FixAllProvider? GetFixAllProvider() => null;
+
+    /// <inheritdoc />
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(DiagnosticPropertyNames.NextFreeOrder, out var text)
+                || !long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var nextFreeOrder))
+            {
+                continue;
+            }
+
+            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+            var title = "Use the next free order (" + nextFreeOrder.ToString(CultureInfo.InvariantCulture) + ")";
+            if (diagnostic.Id == DiagnosticIds.DuplicateOrder && node.FirstAncestorOrSelf<AttributeArgumentSyntax>() is { } argument)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(title, ct => ReplaceOrderAsync(context.Document, argument, nextFreeOrder, ct), ReplaceOrderEquivalenceKey),
+                    diagnostic);
+            }
+            else if (diagnostic.Id == DiagnosticIds.MissingOrder && node.FirstAncestorOrSelf<AttributeSyntax>() is { } attribute)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(title, ct => AddOrderAsync(context.Document, attribute, nextFreeOrder, ct), AddOrderEquivalenceKey),
+                    diagnostic);
+            }
+        }
+    }
+
+    private static async Task<Document> ReplaceOrderAsync(Document document, AttributeArgumentSyntax argument, long order, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return document;
+        }
+
+        var newExpression = OrderLiteral(order).WithTriviaFrom(argument.Expression);
+        return document.WithSyntaxRoot(root.ReplaceNode(argument.Expression, newExpression));
+    }
+
+    private static async Task<Document> AddOrderAsync(Document document, AttributeSyntax attribute, long order, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return document;
+        }
+
+        var orderArgument = SyntaxFactory.AttributeArgument(
+            SyntaxFactory.NameEquals(
+                SyntaxFactory.IdentifierName(KnownNames.OrderProperty),
+                SyntaxFactory.Token(SyntaxKind.EqualsToken).WithLeadingTrivia(SyntaxFactory.Space).WithTrailingTrivia(SyntaxFactory.Space)),
+            nameColon: null,
+            OrderLiteral(order));
+
+        AttributeArgumentListSyntax newList;
+        if (attribute.ArgumentList is null || attribute.ArgumentList.Arguments.Count == 0)
+        {
+            // [Migration] or [Migration()] → [Migration(Order = N)]
+            newList = (attribute.ArgumentList ?? SyntaxFactory.AttributeArgumentList())
+                .WithArguments(SyntaxFactory.SingletonSeparatedList(orderArgument));
+        }
+        else
+        {
+            // [Migration(Enabled = false)] → [Migration(Order = N, Enabled = false)]: Order first, as the docs write it.
+            // (The attribute has no constructor parameters, so every argument is named and the order of them is free.)
+            var list = attribute.ArgumentList;
+            var nodesAndTokens = list.Arguments.GetWithSeparators()
+                .Insert(0, SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space))
+                .Insert(0, orderArgument);
+            newList = list.WithArguments(SyntaxFactory.SeparatedList<AttributeArgumentSyntax>(nodesAndTokens));
+        }
+
+        var newAttribute = attribute.WithArgumentList(newList);
+        return document.WithSyntaxRoot(root.ReplaceNode(attribute, newAttribute));
+    }
+
+    // Parsed, so the token's value has the type the compiler gives the literal (int, uint or long), exactly as if typed.
+    private static ExpressionSyntax OrderLiteral(long order) =>
+        SyntaxFactory.ParseExpression(order.ToString(CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(SourceGenMigrations.Benchmarks.Generator.GeneratorBenchmarks).Assembly).Run(args);

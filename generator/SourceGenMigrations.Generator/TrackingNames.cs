@@ -1,0 +1,29 @@
+namespace SourceGenMigrations.Generator;
+
+/// <summary>Names of the generator's pipeline steps, so tests can check that each one is cached.</summary>
+internal static class TrackingNames
+{
+    /// <summary>One model (or null when the method is not accepted) per <c>[Migration]</c> method.</summary>
+    public const string Migrations = nameof(Migrations);
+
+    /// <summary>The accepted methods only.</summary>
+    public const string AcceptedMigrations = nameof(AcceptedMigrations);
+
+    /// <summary>All accepted methods, collected (compared by reference: never cached on its own).</summary>
+    public const string CollectedMigrations = nameof(CollectedMigrations);
+
+    /// <summary>The collected methods as a sorted equatable array: the table.</summary>
+    public const string MigrationTable = nameof(MigrationTable);
+
+    /// <summary>The MSBuild properties that choose the namespace.</summary>
+    public const string NamespaceOptions = nameof(NamespaceOptions);
+
+    /// <summary>The assembly name and whether the runtime library is referenced.</summary>
+    public const string CompilationInfo = nameof(CompilationInfo);
+
+    /// <summary>The namespace of the generated class.</summary>
+    public const string GeneratedNamespace = nameof(GeneratedNamespace);
+
+    /// <summary>The table together with its namespace: what the source output reads.</summary>
+    public const string GenerationModel = nameof(GenerationModel);
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace SourceGenMigrations;
+
+/// <summary>
+/// The names to subscribe to for the runner's traces and metrics, for example
+/// <c>tracing.AddSource(MigrationTelemetry.ActivitySourceName)</c> and <c>metrics.AddMeter(MigrationTelemetry.MeterName)</c>
+/// with OpenTelemetry. Nothing is recorded (no tags, no timestamps) while nobody listens.
+/// </summary>
+public static class MigrationTelemetry
+{
+    /// <summary>The <see cref="ActivitySource"/> of the run's spans: <c>SourceGenMigrations</c>.</summary>
+    public const string ActivitySourceName = "SourceGenMigrations";
+
+    /// <summary>The <see cref="Meter"/> of the run's counters and histograms: <c>SourceGenMigrations</c>.</summary>
+    public const string MeterName = "SourceGenMigrations";
+}
+
+/// <summary>
+/// The runner's spans and instruments, in the OpenTelemetry semantic-convention style: dotted lower-case names in the
+/// <c>sourcegenmigrations</c> namespace, durations in seconds, <c>error.type</c> on failures. Every helper returns at
+/// once when nobody listens (<see cref="ActivitySource.HasListeners"/>, <see cref="Instrument.Enabled"/>).
+/// </summary>
+internal static class Telemetry
+{
+    // Spans (ActivityKind.Internal).
+    public const string RunSpan = "sourcegenmigrations.run";
+    public const string PlanSpan = "sourcegenmigrations.plan";
+    public const string MigrationSpan = "sourcegenmigrations.migration";
+    public const string LockWaitSpan = "sourcegenmigrations.lock.wait";
+
+    // Tags.
+    public const string RegistrationCountTag = "sourcegenmigrations.run.registration_count";
+    public const string AppliedCountTag = "sourcegenmigrations.run.applied_count";
+    public const string RunOutcomeTag = "sourcegenmigrations.run.outcome";
+    public const string OrderTag = "sourcegenmigrations.migration.order";
+    public const string NameTag = "sourcegenmigrations.migration.name";
+    public const string PreviousStatusTag = "sourcegenmigrations.migration.previous_status";
+    public const string OutcomeTag = "sourcegenmigrations.migration.outcome";
+    public const string LockNameTag = "sourcegenmigrations.lock.name";
+    public const string ErrorTypeTag = "error.type";
+
+    // Tag values.
+    public const string DatabaseLock = "database";
+    public const string MigrationLock = "migration";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    // Instruments.
+    public const string MigrationsCompletedName = "sourcegenmigrations.migrations.completed";
+    public const string MigrationsFailedName = "sourcegenmigrations.migrations.failed";
+    public const string MigrationDurationName = "sourcegenmigrations.migration.duration";
+    public const string LockWaitDurationName = "sourcegenmigrations.lock.wait.duration";
+
+    private static readonly string? Version = typeof(Telemetry).Assembly.GetName().Version?.ToString();
+
+    public static readonly ActivitySource Source = new(MigrationTelemetry.ActivitySourceName, Version);
+
+    public static readonly Meter Meter = new(MigrationTelemetry.MeterName, Version);
+
+    public static readonly Counter<long> MigrationsCompleted = Meter.CreateCounter<long>(
+        MigrationsCompletedName, "{migration}", "Migrations that ran and were persisted as COMPLETED.");
+
+    public static readonly Counter<long> MigrationsFailed = Meter.CreateCounter<long>(
+        MigrationsFailedName, "{migration}", "Migrations that started but did not complete (failed or cancelled), by error.type.");
+
+    public static readonly Histogram<double> MigrationDuration = Meter.CreateHistogram<double>(
+        MigrationDurationName, "s", "How long one migration's code ran, by outcome.");
+
+    public static readonly Histogram<double> LockWaitDuration = Meter.CreateHistogram<double>(
+        LockWaitDurationName, "s", "How long acquiring the database or migration lock took (time spent queued behind another runner included).");
+
+    /// <summary>Starts the span of a run or a plan; null when nobody listens.</summary>
+    public static Activity? StartRun(string spanName, int registrationCount)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity(spanName, ActivityKind.Internal);
+        activity?.SetTag(RegistrationCountTag, registrationCount);
+        return activity;
+    }
+
+    public static void RunCompleted(Activity? activity, int appliedCount)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(AppliedCountTag, appliedCount);
+        activity.SetTag(RunOutcomeTag, Completed);
+    }
+
+    /// <summary>Marks the run's span as failed. Always false, to be used as an exception filter (the exception is not caught).</summary>
+    public static bool RunFailed(Activity? activity, int appliedCount, Exception exception)
+    {
+        if (activity is not null)
+        {
+            activity.SetTag(AppliedCountTag, appliedCount);
+            activity.SetTag(RunOutcomeTag, exception is OperationCanceledException ? Cancelled : Failed);
+            activity.SetTag(ErrorTypeTag, ErrorType(exception));
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        }
+
+        return false;
+    }
+
+    /// <summary>Starts the span of one migration (persisting STARTED, its code, persisting COMPLETED); null when nobody listens.</summary>
+    public static Activity? StartMigration(long order, string name, MigrationStatus previousStatus)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity(MigrationSpan, ActivityKind.Internal);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(OrderTag, order);
+            activity.SetTag(NameTag, name);
+            activity.SetTag(PreviousStatusTag, MigrationStatusText.ToText(previousStatus));
+        }
+
+        return activity;
+    }
+
+    /// <summary>Records how one migration ended: the span's outcome, the counters and, when its code ran, its duration.</summary>
+    /// <param name="activity">From <see cref="StartMigration"/>.</param>
+    /// <param name="duration">How long the migration's code ran; null when it did not run.</param>
+    /// <param name="error">Why it did not complete; null when it completed.</param>
+    /// <param name="cancelled">Whether the run was cancelled when it failed.</param>
+    public static void MigrationStopped(Activity? activity, TimeSpan? duration, Exception? error, bool cancelled)
+    {
+        var outcome = error is null ? Completed : cancelled ? Cancelled : Failed;
+        if (activity is not null)
+        {
+            activity.SetTag(OutcomeTag, outcome);
+            if (error is not null)
+            {
+                activity.SetTag(ErrorTypeTag, ErrorType(error));
+                activity.SetStatus(ActivityStatusCode.Error, error.Message);
+            }
+        }
+
+        if (error is null)
+        {
+            if (MigrationsCompleted.Enabled)
+            {
+                MigrationsCompleted.Add(1);
+            }
+        }
+        else if (MigrationsFailed.Enabled)
+        {
+            MigrationsFailed.Add(1, new KeyValuePair<string, object?>(ErrorTypeTag, ErrorType(error)));
+        }
+
+        if (duration is { } took && MigrationDuration.Enabled)
+        {
+            MigrationDuration.Record(took.TotalSeconds, new KeyValuePair<string, object?>(OutcomeTag, outcome));
+        }
+    }
+
+    /// <summary>Starts timing a lock acquisition (a span and the wait histogram), each only when listened to.</summary>
+    public static LockWait StartLockWait(string lockName, TimeProvider time)
+    {
+        Activity? activity = null;
+        if (Source.HasListeners())
+        {
+            activity = Source.StartActivity(LockWaitSpan, ActivityKind.Internal);
+            activity?.SetTag(LockNameTag, lockName);
+        }
+
+        var timed = LockWaitDuration.Enabled;
+        return new LockWait(activity, lockName, time, timed, timed ? time.GetTimestamp() : 0);
+    }
+
+    private static string ErrorType(Exception exception) => exception.GetType().FullName ?? exception.GetType().Name;
+
+    /// <summary>A lock acquisition being timed; <see cref="Stop"/> it exactly once.</summary>
+    internal readonly struct LockWait(Activity? activity, string lockName, TimeProvider time, bool timed, long started)
+    {
+        public void Stop(Exception? error)
+        {
+            if (timed)
+            {
+                var waited = time.GetElapsedTime(started).TotalSeconds;
+                var lockTag = new KeyValuePair<string, object?>(LockNameTag, lockName);
+                if (error is null)
+                {
+                    LockWaitDuration.Record(waited, lockTag);
+                }
+                else
+                {
+                    LockWaitDuration.Record(waited, lockTag, new KeyValuePair<string, object?>(ErrorTypeTag, ErrorType(error)));
+                }
+            }
+
+            if (activity is not null)
+            {
+                if (error is not null)
+                {
+                    activity.SetTag(ErrorTypeTag, ErrorType(error));
+                    activity.SetStatus(ActivityStatusCode.Error, error.Message);
+                }
+
+                activity.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace SourceGenMigrations.Analyzers.Tests;
+
+/// <summary>
+/// A consumer project in a temporary folder, outside the repository (so none of its Directory.*.props apply), that
+/// references the runtime library and the analyzers exactly as a user's project in this repository would. Restored
+/// once; each build reuses the projects the test run already built (<c>BuildProjectReferences=false</c>) and leaves no
+/// build server behind.
+/// </summary>
+public sealed class ConsumerProject : IDisposable
+{
+    /// <summary>
+    /// Roslyn components the consumer loads, relative to the repository root. When the generator is wired in, add
+    /// <c>generator/SourceGenMigrations.Generator/SourceGenMigrations.Generator.csproj</c> here and a ProjectReference
+    /// to it in this test project (so that it is built before the test runs).
+    /// </summary>
+    private static readonly string[] AnalyzerProjects =
+    [
+        "analyzers/SourceGenMigrations.Analyzers/SourceGenMigrations.Analyzers.csproj",
+    ];
+
+    private const string RuntimeProject = "src/SourceGenMigrations/SourceGenMigrations.csproj";
+
+    public ConsumerProject()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "sgm-e2e-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        var analyzers = string.Concat(AnalyzerProjects.Select(p =>
+            $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />{"\n"}"""));
+        File.WriteAllText(ProjectPath, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <OutputType>Exe</OutputType>
+                <RootNamespace>App</RootNamespace>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" />
+            {analyzers}  </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(Directory, "Program.cs"), "System.Console.WriteLine(\"consumer ran\");\n");
+
+        var restore = Dotnet("restore", Path.GetFileName(ProjectPath), "-nodeReuse:false", "-v:minimal");
+        if (restore.ExitCode != 0)
+        {
+            throw new InvalidOperationException("Restoring the consumer failed:\n" + restore.Output);
+        }
+    }
+
+    public string Directory { get; }
+
+    public string ProjectPath => Path.Combine(Directory, "Consumer.csproj");
+
+    /// <summary>The configuration this test assembly was built in: the referenced projects' outputs are there.</summary>
+    private static string Configuration =>
+        typeof(ConsumerProject).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    /// <summary>Writes <c>Migrations.cs</c> (always afresh, so the compiler runs again) and the optional <c>.editorconfig</c>.</summary>
+    public string WriteSources(string migrations, string? editorConfig = null)
+    {
+        var path = Path.Combine(Directory, "Migrations.cs");
+        File.WriteAllText(path, migrations);
+        var editorConfigPath = Path.Combine(Directory, ".editorconfig");
+        if (editorConfig is null)
+        {
+            File.Delete(editorConfigPath);
+        }
+        else
+        {
+            File.WriteAllText(editorConfigPath, editorConfig);
+        }
+
+        return path;
+    }
+
+    public (int ExitCode, string Output) Build() => Dotnet(
+        "build", Path.GetFileName(ProjectPath), "--no-restore", "-c", Configuration,
+        "-nodeReuse:false", "-p:UseSharedCompilation=false", "-p:BuildProjectReferences=false", "-v:minimal");
+
+    /// <summary>Runs the consumer built by <see cref="Build"/>.</summary>
+    public (int ExitCode, string Output) Run() =>
+        Dotnet(Path.Combine(Directory, "bin", Configuration, "net10.0", "Consumer.dll"));
+
+    private (int ExitCode, string Output) Dotnet(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The test host's MSBuild variables belong to the outer build, not to this one.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var lockObject = new object();
+        process.OutputDataReceived += (_, e) => { lock (lockObject) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (lockObject) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("dotnet " + string.Join(' ', arguments) + " did not finish in 5 minutes:\n" + output);
+        }
+
+        process.WaitForExit();
+        lock (lockObject)
+        {
+            return (process.ExitCode, output.ToString());
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>The analyzers in a real <c>dotnet build</c>: errors at the right file, line and column; .editorconfig severities.</summary>
+public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixture<ConsumerProject>
+{
+    private const string Header = """
+        using SourceGenMigrations;
+
+        namespace App;
+
+        """;
+
+    [Fact]
+    public void Valid_migrations_build_without_any_SGM_diagnostic_and_run()
+    {
+        consumer.WriteSources(Header + """
+            public static class Migrations
+            {
+                [Migration(Order = 1)]
+                public static Task CreateUsers(MigrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+
+                [Migration(Order = 2, Enabled = false)]
+                public static Task OldBackfill(CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+
+        var (exitCode, output) = consumer.Build();
+
+        Assert.True(exitCode == 0, output);
+        Assert.DoesNotContain("SGM0", output, StringComparison.Ordinal);
+
+        // The generator is not wired in yet: once it is, Program.cs runs GeneratedMigrations against a fake manager.
+        var (runExitCode, runOutput) = consumer.Run();
+        Assert.True(runExitCode == 0, runOutput);
+        Assert.Contains("consumer ran", runOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_duplicate_order_fails_the_build_with_SGM001_at_each_order_argument()
+    {
+        var source = Header + """
+            public static class Migrations
+            {
+                [Migration(Order = 1)]
+                public static Task CreateUsers(CancellationToken cancellationToken) => Task.CompletedTask;
+
+                [Migration(Enabled = false, Order = 1)]
+                public static Task OldBackfill(CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """;
+        var path = consumer.WriteSources(source);
+
+        var (exitCode, output) = consumer.Build();
+
+        Assert.True(exitCode != 0, "the build should fail:\n" + output);
+        var (line1, column1) = PositionOf(source, "Order = 1", occurrence: 0);
+        var (line2, column2) = PositionOf(source, "Order = 1", occurrence: 1);
+        Assert.Contains(
+            $"{path}({line1},{column1}): error SGM001: Migration order 1 of 'App.Migrations.CreateUsers' is also used by 'App.Migrations.OldBackfill'",
+            output,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            $"{path}({line2},{column2}): error SGM001: Migration order 1 of 'App.Migrations.OldBackfill' is also used by 'App.Migrations.CreateUsers'",
+            output,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Async_void_is_a_warning_by_default()
+    {
+        var source = Header + """
+            public static class Migrations
+            {
+                [Migration(Order = 1)]
+                public static async void FireAndForget() => await Task.Yield();
+            }
+            """;
+        var path = consumer.WriteSources(source);
+
+        var (exitCode, output) = consumer.Build();
+
+        Assert.True(exitCode == 0, output);
+        var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
+        Assert.Contains($"{path}({line},{column}): warning SGM006:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("error SGM006", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Editorconfig_severity_error_turns_SGM006_into_a_build_error()
+    {
+        var source = Header + """
+            public static class Migrations
+            {
+                [Migration(Order = 1)]
+                public static async void FireAndForget() => await Task.Yield();
+            }
+            """;
+        var path = consumer.WriteSources(source, editorConfig: """
+            root = true
+
+            [*.cs]
+            dotnet_diagnostic.SGM006.severity = error
+            """);
+
+        var (exitCode, output) = consumer.Build();
+
+        Assert.True(exitCode != 0, "the build should fail:\n" + output);
+        var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
+        Assert.Contains($"{path}({line},{column}): error SGM006:", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>1-based line and column of the <paramref name="occurrence"/>-th (0-based) <paramref name="text"/>.</summary>
+    private static (int Line, int Column) PositionOf(string source, string text, int occurrence)
+    {
+        var index = -1;
+        for (var i = 0; i <= occurrence; i++)
+        {
+            index = source.IndexOf(text, index + 1, StringComparison.Ordinal);
+            Assert.True(index >= 0, $"'{text}' #{occurrence} not in the source");
+        }
+
+        var before = source[..index];
+        var line = before.Count(c => c == '\n') + 1;
+        var column = index - (before.LastIndexOf('\n') + 1) + 1;
+        return (line, column);
+    }
+}

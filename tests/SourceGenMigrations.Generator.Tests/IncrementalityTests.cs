@@ -1,0 +1,138 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace SourceGenMigrations.Generator.Tests;
+
+/// <summary>Edits that do not touch a migration leave every step cached; edits that do change the output.</summary>
+public sealed class IncrementalityTests
+{
+    private const string MigrationsFile = SnapshotTests.Usings + """
+        namespace TestProject;
+
+        public static class Migrations
+        {
+            [Migration(Order = 1)] public static Task First() => Task.CompletedTask;
+            [Migration(Order = 2, Enabled = false)] public static Task Second(CancellationToken cancellationToken) => Task.CompletedTask;
+            [Migration(Order = 3)] public static void Third(MigrationContext context) { }
+
+            public static int Helper() => 1;
+        }
+        """;
+
+    private const string UnrelatedFile = """
+        namespace TestProject;
+
+        public static class Unrelated
+        {
+            public static int Value() => 1;
+        }
+        """;
+
+    [Fact]
+    public void EditingAnUnrelatedFileLeavesEveryStepCached()
+    {
+        var (result, _) = RunTwice(static compilation => Replace(compilation, UnrelatedFile, UnrelatedFile.Replace("=> 1", "=> 2", StringComparison.Ordinal)));
+
+        // The transform runs again against the new compilation (ForAttributeWithMetadataName combines with it), so the
+        // models are Unchanged rather than Cached; everything after them is Cached.
+        PipelineAssert.AllCachedOrUnchanged(result);
+        Assert.All(PipelineAssert.OutputReasons(result), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+    }
+
+    [Fact]
+    public void AddingAnUnrelatedFileLeavesEveryStepCached()
+    {
+        var (result, _) = RunTwice(static compilation => compilation.AddSyntaxTrees(
+            CSharpSyntaxTree.ParseText("namespace TestProject; public static class Added { }", GeneratorHarness.ParseOptions, path: "Added.cs")));
+
+        PipelineAssert.AllCachedOrUnchanged(result);
+    }
+
+    [Fact]
+    public void EditingAnUnrelatedMethodBodyInTheMigrationsFileLeavesEveryStepUnchanged()
+    {
+        var (result, _) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Helper() => 1", "Helper() => 2", StringComparison.Ordinal)));
+
+        PipelineAssert.AllCachedOrUnchanged(result);
+    }
+
+    [Fact]
+    public void EditingAMigrationBodyLeavesEveryStepUnchanged()
+    {
+        var (result, _) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Third(MigrationContext context) { }", "Third(MigrationContext context) { _ = context.Order; }", StringComparison.Ordinal)));
+
+        PipelineAssert.AllCachedOrUnchanged(result);
+    }
+
+    [Fact]
+    public void ChangingAnOrderModifiesTheTableAndTheOutput()
+    {
+        var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Order = 3", "Order = 30", StringComparison.Ordinal)));
+
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.Migrations));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.MigrationTable));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
+        Assert.Contains("MigrationRegistration(30L,", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnablingAMigrationModifiesTheOutput()
+    {
+        var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Enabled = false", "Enabled = true", StringComparison.Ordinal)));
+
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
+        Assert.DoesNotContain("enabled: false", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddingAMigrationModifiesTheOutput()
+    {
+        var (result, source) = RunTwice(static compilation => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            SnapshotTests.Usings + "namespace TestProject; public static class More { [Migration(Order = 4)] public static Task Fourth() => Task.CompletedTask; }",
+            GeneratorHarness.ParseOptions,
+            path: "More.cs")));
+
+        Assert.Contains(IncrementalStepRunReason.New, PipelineAssert.Reasons(result, TrackingNames.Migrations));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
+        Assert.Contains("\"TestProject.More.Fourth\"", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ChangingTheNamespacePropertyModifiesOnlyTheNamespaceSteps()
+    {
+        var compilation = GeneratorHarness.CreateCompilation([MigrationsFile, UnrelatedFile]);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var properties = GeneratorHarness.DefaultProperties();
+        properties["build_property.SourceGenMigrationsNamespace"] = "Other.Place";
+
+        driver = driver.WithUpdatedAnalyzerConfigOptions(GeneratorHarness.OptionsProvider(properties)).RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.All(PipelineAssert.Reasons(result, TrackingNames.Migrations), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+        Assert.All(PipelineAssert.Reasons(result, TrackingNames.MigrationTable), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.GeneratedNamespace));
+        Assert.Contains("namespace Other.Place\n", result.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    private static (GeneratorRunResult Result, string Source) RunTwice(Func<Compilation, Compilation> edit)
+    {
+        var compilation = GeneratorHarness.CreateCompilation([MigrationsFile, UnrelatedFile]);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var first = driver.GetRunResult().Results.Single();
+        PipelineAssert.ModelHoldsNoCompilerObjects(first);
+
+        var edited = edit(compilation);
+        GeneratorHarness.AssertNoDiagnostics(edited.GetDiagnostics(), "the edited sources");
+        driver = driver.RunGeneratorsAndUpdateCompilation(edited, out var output, out _);
+        GeneratorHarness.AssertNoDiagnostics(output.GetDiagnostics(), "the edited compilation with the generated source");
+        var second = driver.GetRunResult().Results.Single();
+        PipelineAssert.ModelHoldsNoCompilerObjects(second);
+        return (second, second.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    private static Compilation Replace(Compilation compilation, string oldSource, string newSource)
+    {
+        var oldTree = compilation.SyntaxTrees.Single(tree => tree.ToString() == oldSource);
+        return compilation.ReplaceSyntaxTree(oldTree, CSharpSyntaxTree.ParseText(newSource, GeneratorHarness.ParseOptions, path: oldTree.FilePath));
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Microsoft.Data.Sqlite;
+using Peers.DbUp;
+using Peers.Floor;
+using Peers.FluentMigrator;
+using Peers.Sgm;
+
+namespace SourceGenMigrations.Benchmarks.Peers;
+
+/// <summary>The contenders of issue 7 (Sgm: SourceGenMigrations); "NoWal" variants use SQLite's default rollback journal, as the peers do.</summary>
+public enum Contender
+{
+    Floor,
+    Sgm,
+    FluentMigrator,
+    DbUp,
+    FloorNoWal,
+    SgmNoWal,
+}
+
+/// <summary>What the benchmarks share: one database file per operation, created in PEERS_DB_DIR (default: the temp directory).</summary>
+public abstract class PeerBenchmarkBase
+{
+    private string _directory = "";
+    private int _files;
+
+    [ParamsSource(nameof(Contenders))]
+    public Contender Contender { get; set; }
+
+    [Params(100, 1000)]
+    public int N { get; set; }
+
+    /// <summary>Every contender, or those named in PEERS_CONTENDERS (comma-separated, e.g. <c>Sgm,Floor</c>).</summary>
+    public static IEnumerable<Contender> Contenders() =>
+        Environment.GetEnvironmentVariable("PEERS_CONTENDERS") is { Length: > 0 } names
+            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<Contender>)
+            : Enum.GetValues<Contender>();
+
+    protected string NewFile()
+    {
+        var n = Interlocked.Increment(ref _files).ToString(CultureInfo.InvariantCulture);
+        return Path.Combine(_directory, Contender + "-" + N.ToString(CultureInfo.InvariantCulture) + "-" + n + ".db");
+    }
+
+    protected void CreateDirectory()
+    {
+        var root = Environment.GetEnvironmentVariable("PEERS_DB_DIR") is { Length: > 0 } dir ? dir : Path.GetTempPath();
+        _directory = Path.Combine(root, "sgm-peers-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_directory);
+    }
+
+    protected void DeleteDirectory()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    protected static void Delete(string file)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm", "-journal" })
+        {
+            File.Delete(file + suffix);
+        }
+    }
+
+    /// <summary>One run of the contender against <paramref name="file"/>, the same call the contender's program makes.</summary>
+    protected void RunContender(string file)
+    {
+        switch (Contender)
+        {
+            case Contender.Floor:
+                FloorContender.Run(file, N);
+                break;
+            case Contender.FloorNoWal:
+                FloorContender.Run(file, N, writeAheadLog: false);
+                break;
+            case Contender.Sgm:
+                SgmContender.RunAsync(file, N).GetAwaiter().GetResult();
+                break;
+            case Contender.SgmNoWal:
+                SgmContender.RunAsync(file, N, writeAheadLog: false).GetAwaiter().GetResult();
+                break;
+            case Contender.FluentMigrator:
+                FluentMigratorContender.Run(file, N);
+                break;
+            case Contender.DbUp:
+                DbUpContender.Run(file, N);
+                break;
+            default:
+                throw new InvalidOperationException(Contender.ToString());
+        }
+    }
+}
+
+/// <summary>No-op run: all N migrations already applied (what every service start costs).</summary>
+[Config(typeof(Config))]
+public class NoOpBenchmarks : PeerBenchmarkBase
+{
+    private string _file = "";
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(15).WithInvocationCount(1).WithUnrollFactor(1));
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        CreateDirectory();
+        _file = NewFile();
+        RunContender(_file);
+    }
+
+    [Benchmark(Description = "no-op")]
+    public void NoOp() => RunContender(_file);
+
+    [GlobalCleanup]
+    public void Cleanup() => DeleteDirectory();
+}
+
+/// <summary>Fresh run: an empty database file, apply N.</summary>
+[Config(typeof(Config))]
+public class FreshBenchmarks : PeerBenchmarkBase
+{
+    private string _file = "";
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
+    }
+
+    [GlobalSetup]
+    public void Setup() => CreateDirectory();
+
+    [IterationSetup]
+    public void NewDatabase() => _file = NewFile();
+
+    [Benchmark(Description = "fresh")]
+    public void Fresh() => RunContender(_file);
+
+    [IterationCleanup]
+    public void DeleteDatabase() => Delete(_file);
+
+    [GlobalCleanup]
+    public void Cleanup() => DeleteDirectory();
+}

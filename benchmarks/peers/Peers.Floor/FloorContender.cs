@@ -1,0 +1,148 @@
+using Microsoft.Data.Sqlite;
+
+namespace Peers.Floor;
+
+/// <summary>
+/// The floor: exactly the SQL a SourceGenMigrations run on SQLite issues (database lock with BEGIN IMMEDIATE, the two
+/// tables, the lease upsert, the status list, PENDING for all then STARTED / migration / COMPLETED for each, the lease
+/// delete), each status write its own autocommit statement as the run semantics require, issued directly on one
+/// connection with prepared commands. Same table definitions and statement texts as SqliteMigrationManager.
+/// </summary>
+public static class FloorContender
+{
+    private const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
+
+    private const string CreateSql =
+        """
+        CREATE TABLE IF NOT EXISTS "migration_lock" (
+            lock_id INTEGER NOT NULL PRIMARY KEY CHECK (lock_id = 1),
+            owner_id TEXT NOT NULL,
+            acquired_at_ms INTEGER NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS "migration_status" (
+            migration_order INTEGER NOT NULL PRIMARY KEY,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """;
+
+    private const string AcquireSql =
+        $"""
+        INSERT INTO "migration_lock" (lock_id, owner_id, acquired_at_ms, expires_at_ms)
+        VALUES (1, $owner, {NowMs}, {NowMs} + $lease_ms)
+        ON CONFLICT (lock_id) DO UPDATE SET
+            owner_id = excluded.owner_id, acquired_at_ms = excluded.acquired_at_ms, expires_at_ms = excluded.expires_at_ms
+        WHERE "migration_lock".expires_at_ms <= excluded.acquired_at_ms OR "migration_lock".owner_id = excluded.owner_id
+        RETURNING expires_at_ms;
+        """;
+
+    private const string ListSql = "SELECT migration_order, status FROM \"migration_status\" ORDER BY migration_order;";
+
+    private const string PersistSql =
+        """
+        INSERT INTO "migration_status" (migration_order, status, updated_at)
+        VALUES ($order, $status, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        ON CONFLICT (migration_order) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at;
+        """;
+
+    private const string ReleaseSql = "DELETE FROM \"migration_lock\" WHERE lock_id = 1 AND owner_id = $owner;";
+
+    /// <summary>Applies migrations 1..<paramref name="count"/> not yet COMPLETED in <paramref name="file"/>.</summary>
+    public static void Run(string file, int count, bool writeAheadLog = true)
+    {
+        const string owner = "floor";
+        using var connection = new SqliteConnection(Workload.ConnectionString(file));
+        connection.Open();
+        if (writeAheadLog)
+        {
+            Execute(connection, "PRAGMA journal_mode=WAL;");
+            Execute(connection, "PRAGMA synchronous=NORMAL;");
+        }
+
+        // Database lock, data stores.
+        Execute(connection, "BEGIN IMMEDIATE;");
+        Execute(connection, CreateSql);
+        Execute(connection, "COMMIT;");
+
+        // Migration lock (lease).
+        using (var acquire = connection.CreateCommand())
+        {
+            acquire.CommandText = AcquireSql;
+            acquire.Parameters.AddWithValue("$owner", owner);
+            acquire.Parameters.AddWithValue("$lease_ms", 60_000L);
+            if (acquire.ExecuteScalar() is not long)
+            {
+                throw new InvalidOperationException("The lease is held.");
+            }
+        }
+
+        // Statuses.
+        var completed = new bool[count + 1];
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = ListSql;
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                var order = reader.GetInt64(0);
+                if (order >= 1 && order <= count && reader.GetString(1) == "COMPLETED")
+                {
+                    completed[order] = true;
+                }
+            }
+        }
+
+        var toRun = new List<int>();
+        for (var i = 1; i <= count; i++)
+        {
+            if (!completed[i])
+            {
+                toRun.Add(i);
+            }
+        }
+
+        if (toRun.Count > 0)
+        {
+            using var persist = connection.CreateCommand();
+            persist.CommandText = PersistSql;
+            var orderParameter = persist.Parameters.Add("$order", SqliteType.Integer);
+            var statusParameter = persist.Parameters.Add("$status", SqliteType.Text);
+            persist.Prepare();
+            void Persist(int order, string status)
+            {
+                orderParameter.Value = order;
+                statusParameter.Value = status;
+                persist.ExecuteNonQuery();
+            }
+
+            foreach (var i in toRun)
+            {
+                Persist(i, "PENDING");
+            }
+
+            using var migrate = connection.CreateCommand();
+            foreach (var i in toRun)
+            {
+                Persist(i, "STARTED");
+                migrate.CommandText = Workload.Statement(i);
+                migrate.ExecuteNonQuery();
+                Persist(i, "COMPLETED");
+            }
+        }
+
+        using (var release = connection.CreateCommand())
+        {
+            release.CommandText = ReleaseSql;
+            release.Parameters.AddWithValue("$owner", owner);
+            release.ExecuteNonQuery();
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

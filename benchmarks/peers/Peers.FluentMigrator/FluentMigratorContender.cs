@@ -1,0 +1,31 @@
+using System.Globalization;
+using FluentMigrator.Runner;
+using FluentMigrator.Runner.Initialization;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Peers.FluentMigrator;
+
+/// <summary>FluentMigrator as its documentation sets it up: a service provider, ScanIn(assembly).For.Migrations(), MigrateUp().</summary>
+public static class FluentMigratorContender
+{
+    /// <summary>Applies the N migrations of namespace N0100 or N1000 to <paramref name="file"/>.</summary>
+    public static void Run(string file, int count)
+    {
+        var ns = typeof(FluentMigratorContender).Namespace + ".N" + count.ToString("D4", CultureInfo.InvariantCulture);
+        using var services = new ServiceCollection()
+            .AddFluentMigratorCore()
+            .ConfigureRunner(runner => runner
+                .AddSQLite()
+                .WithGlobalConnectionString(Workload.ConnectionString(file))
+                .ScanIn(typeof(FluentMigratorContender).Assembly).For.Migrations())
+            .Configure<TypeFilterOptions>(filter =>
+            {
+                filter.Namespace = ns;
+                filter.NestedNamespaces = false;
+            })
+            .BuildServiceProvider(validateScopes: false);
+        using var scope = services.CreateScope();
+        var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+        runner.MigrateUp();
+    }
+}

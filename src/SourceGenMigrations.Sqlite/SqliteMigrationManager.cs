@@ -11,9 +11,15 @@ namespace SourceGenMigrations.Sqlite;
 /// on one machine.
 /// </summary>
 /// <remarks>
-/// <para><b>Database lock</b>: a <c>BEGIN IMMEDIATE</c> transaction on a dedicated connection, held from
+/// <para><b>Connections</b>: two. The <i>data connection</i> takes the database lock, creates the tables, reads and writes
+/// the statuses, and is the one served to migrations (<see cref="GetService"/>): the schema a migration changes is never
+/// re-read by another connection of this runner, and statuses cost no extra connection. The <i>lease connection</i> runs
+/// only the lease statements, since the heartbeat runs while a migration uses the data connection.</para>
+/// <para><b>Database lock</b>: a <c>BEGIN IMMEDIATE</c> transaction on the data connection, held from
 /// <see cref="AcquireDbLockAsync"/> to <see cref="ReleaseDbLockAsync"/>; the tables are created inside it. While another
-/// connection writes, the manager retries until it gets the lock or the token is cancelled.</para>
+/// connection writes, the manager retries until it gets the lock or the token is cancelled. A transaction that cannot be
+/// committed or rolled back takes its connection (and that connection's pool) with it, so no pool ever hands out a
+/// connection still inside it.</para>
 /// <para><b>Migration lock</b>: a lease row in <c>{prefix}_lock</c> (owner id, expiry), taken by one atomic upsert when
 /// there is none or it expired, extended by the heartbeat, deleted by its owner on release. A runner that finds the lease
 /// held waits, polling every <see cref="SqliteMigrationManagerOptions.PollInterval"/>: replicas queue, they do not fail.</para>
@@ -32,7 +38,6 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     private const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
 
     private readonly string _connectionString;
-    private readonly string _lockConnectionString;
     private readonly string _dataSourceName;
     private readonly string _lockTable;
     private readonly string _statusTable;
@@ -52,14 +57,16 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     private readonly string _listSql;
     private readonly string _persistSql;
 
-    // Serialises the work connection: the runner's heartbeat runs concurrently with its status writes.
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _lockConnection;
-    private SqliteConnection? _workConnection;
+    // Serialise the manager's own statements on each connection (a runner's heartbeat runs concurrently with its
+    // status writes; a status command may run beside a migration runner on the same manager).
+    private readonly SemaphoreSlim _leaseGate = new(1, 1);
+    private readonly SemaphoreSlim _dataGate = new(1, 1);
+    private readonly object _dataConnectionSync = new();
+    private SqliteConnection? _leaseConnection;
+    private SqliteConnection? _dataConnection;
     private SqliteCommand? _persistCommand;
     private SqliteCommand? _heartbeatCommand;
-    private SqliteConnection? _serviceConnection;
-    private readonly object _serviceSync = new();
+    private bool _holdsDbLock;
     private bool _disposed;
 
     /// <summary>Creates a manager for the database of <paramref name="connectionString"/> (for example <c>Data Source=app.db</c>).</summary>
@@ -89,10 +96,6 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
 
         _connectionString = builder.ConnectionString;
         _dataSourceName = builder.DataSource;
-
-        // The database lock is a raw BEGIN IMMEDIATE; an unpooled connection guarantees no pool ever hands out a
-        // connection still inside that transaction.
-        _lockConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString;
 
         var prefix = options.TablePrefix;
         ManagerValidation.QuoteIdentifier(prefix, nameof(options.TablePrefix));
@@ -162,14 +165,16 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (_lockConnection is not null)
-        {
-            throw new InvalidOperationException("This manager already holds the database lock.");
-        }
-
-        var connection = await OpenAsync(_lockConnectionString, cancellationToken).ConfigureAwait(false);
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_holdsDbLock)
+            {
+                throw new InvalidOperationException("This manager already holds the database lock.");
+            }
+
+            var connection = GetDataConnection();
+            await ThrowIfTransactionOpenAsync(connection, "take the database lock").ConfigureAwait(false);
             using var command = connection.CreateCommand();
             command.CommandText = "BEGIN IMMEDIATE;";
 
@@ -197,58 +202,74 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
                 }
             }
 
+            _holdsDbLock = true;
             Log.DbLockTaken(_logger, _dataSourceName);
-            _lockConnection = connection;
         }
-        catch
+        finally
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
+            _dataGate.Release();
         }
     }
 
     /// <inheritdoc/>
-    /// <remarks>Inside the database lock's transaction when it is held; otherwise on the manager's own connection.</remarks>
+    /// <remarks>Inside the database lock's transaction when it is held; otherwise in a transaction of its own.</remarks>
     public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (_lockConnection is { } lockConnection)
-        {
-            await ExecuteAsync(lockConnection, _createSql, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = GetDataConnection();
+            if (!_holdsDbLock)
+            {
+                await ThrowIfTransactionOpenAsync(connection, "create the migration tables").ConfigureAwait(false);
+            }
+
             await ExecuteAsync(connection, _createSql, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _gate.Release();
+            _dataGate.Release();
         }
     }
 
     /// <inheritdoc/>
-    /// <remarks>Commits the transaction (making the tables durable) and closes the dedicated connection. Does nothing when the lock is not held.</remarks>
+    /// <remarks>
+    /// Commits the transaction (making the tables durable). When the commit fails the transaction is rolled back; when
+    /// that fails too the connection is closed and its pool cleared, which ends the transaction. Does nothing when the
+    /// lock is not held.
+    /// </remarks>
     public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
     {
-        var connection = _lockConnection;
-        if (connection is null)
+        // Not refused after disposal: disposing already ended the transaction.
+        if (_disposed)
         {
             return;
         }
 
-        _lockConnection = null;
+        await _dataGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            await ExecuteAsync(connection, "COMMIT;", cancellationToken).ConfigureAwait(false);
+            if (!_holdsDbLock)
+            {
+                return;
+            }
+
+            _holdsDbLock = false;
+            var connection = GetDataConnection();
+            try
+            {
+                await ExecuteAsync(connection, "COMMIT;", cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+                throw;
+            }
         }
         finally
         {
-            // Closing an unpooled connection rolls back whatever was not committed and frees the lock.
-            await connection.DisposeAsync().ConfigureAwait(false);
+            _dataGate.Release();
         }
     }
 
@@ -266,15 +287,15 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         {
             cancellationToken.ThrowIfCancellationRequested();
             (bool Taken, long ExpiresAtMs, string? Holder) attempt;
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _leaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
                 attempt = await TryAcquireAsync(connection, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                _gate.Release();
+                _leaseGate.Release();
             }
 
             if (attempt.Taken)
@@ -329,10 +350,10 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     {
         ThrowIfDisposed();
         string? lost = null;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _leaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
             _heartbeatCommand ??= CreateOwnedCommand(connection, _heartbeatSql, "$lease_ms", _leaseMilliseconds);
             var result = await _heartbeatCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
             if (result is long expiresAtMs)
@@ -346,7 +367,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
         finally
         {
-            _gate.Release();
+            _leaseGate.Release();
         }
 
         LeaseLog.LeaseLost(_logger, _lockTableName, OwnerId, lost);
@@ -356,13 +377,19 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
 
     /// <inheritdoc/>
     /// <exception cref="InvalidDataException">A row has a negative order or an unknown status text; the message names the row.</exception>
+    /// <exception cref="InvalidOperationException">A migration left a transaction open on the served connection.</exception>
     public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = GetDataConnection();
+            if (!_holdsDbLock)
+            {
+                await ThrowIfTransactionOpenAsync(connection, "read the migration statuses").ConfigureAwait(false);
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = _listSql;
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -378,20 +405,31 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
         finally
         {
-            _gate.Release();
+            _dataGate.Release();
         }
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Written on the connection served to migrations, in its own transaction: a transaction a migration left open there
+    /// is rolled back and reported as an error before anything is written (the status would otherwise commit or roll
+    /// back with the migration's work).
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">A migration left a transaction open on the served connection.</exception>
     public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(order);
         var text = MigrationStatusText.ToText(status);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = GetDataConnection();
+            if (!_holdsDbLock)
+            {
+                await ThrowIfTransactionOpenAsync(connection, $"write the status {text} of migration {order.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
+            }
+
             if (_persistCommand is null)
             {
                 _persistCommand = connection.CreateCommand();
@@ -407,7 +445,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
         finally
         {
-            _gate.Release();
+            _dataGate.Release();
         }
     }
 
@@ -417,10 +455,10 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     {
         ThrowIfDisposed();
         string? lost = null;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _leaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetWorkConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
             command.CommandText = _releaseSql;
             command.Parameters.AddWithValue("$owner", OwnerId);
@@ -434,7 +472,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
         finally
         {
-            _gate.Release();
+            _leaseGate.Release();
         }
 
         LeaseLog.LeaseLost(_logger, _lockTableName, OwnerId, lost);
@@ -443,8 +481,8 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     }
 
     /// <summary>
-    /// Serves <see cref="SqliteConnection"/> (an open connection to the managed database, owned by the manager: do not
-    /// dispose it; opened on first request, on the calling thread) and the manager itself.
+    /// Serves <see cref="SqliteConnection"/>: the manager's open data connection to the managed database (owned by the
+    /// manager: do not dispose it; commit or roll back every transaction begun on it), and the manager itself.
     /// </summary>
     /// <returns>The service, or null for any other type.</returns>
     public object? GetService(Type serviceType)
@@ -453,17 +491,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         if (serviceType == typeof(SqliteConnection))
         {
             ThrowIfDisposed();
-            lock (_serviceSync)
-            {
-                if (_serviceConnection is null)
-                {
-                    var connection = new SqliteConnection(_connectionString);
-                    connection.Open();
-                    _serviceConnection = connection;
-                }
-
-                return _serviceConnection;
-            }
+            return GetDataConnection();
         }
 
         if (serviceType == typeof(SqliteMigrationManager) || serviceType == typeof(IMigrationManager))
@@ -483,33 +511,37 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
 
         _disposed = true;
-        _persistCommand?.Dispose();
         _heartbeatCommand?.Dispose();
-        if (_lockConnection is { } lockConnection)
+        if (_leaseConnection is { } lease)
         {
-            _lockConnection = null;
-            await lockConnection.DisposeAsync().ConfigureAwait(false);
+            _leaseConnection = null;
+            await lease.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_workConnection is { } work)
+        SqliteConnection? data;
+        lock (_dataConnectionSync)
         {
-            _workConnection = null;
-            await work.DisposeAsync().ConfigureAwait(false);
+            data = _dataConnection;
+            _dataConnection = null;
         }
 
-        SqliteConnection? service;
-        lock (_serviceSync)
+        if (data is not null)
         {
-            service = _serviceConnection;
-            _serviceConnection = null;
+            _persistCommand?.Dispose();
+            _persistCommand = null;
+
+            // A database lock still held, or a transaction a migration left open, must not go back to the pool.
+            if (_holdsDbLock || !IsAutocommit(data))
+            {
+                _holdsDbLock = false;
+                await EndTransactionOrDropConnectionAsync(data).ConfigureAwait(false);
+            }
+
+            await data.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (service is not null)
-        {
-            await service.DisposeAsync().ConfigureAwait(false);
-        }
-
-        _gate.Dispose();
+        _leaseGate.Dispose();
+        _dataGate.Dispose();
     }
 
     /// <summary>Closes the manager's connections (see <see cref="DisposeAsync"/>).</summary>
@@ -533,29 +565,98 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             : string.Create(CultureInfo.InvariantCulture, $"it is held by {holder} until {DateTimeOffset.FromUnixTimeMilliseconds(expires):O}");
     }
 
-    private async Task<SqliteConnection> GetWorkConnectionAsync(CancellationToken cancellationToken)
-        => _workConnection ??= await OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
-
-    private async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    private async Task<SqliteConnection> GetLeaseConnectionAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(connectionString);
+        if (_leaseConnection is null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _leaseConnection = Open();
+        }
+
+        return _leaseConnection;
+    }
+
+    /// <summary>The data connection, opened on first use (opening a SQLite file is synchronous work either way).</summary>
+    private SqliteConnection GetDataConnection()
+    {
+        lock (_dataConnectionSync)
+        {
+            ThrowIfDisposed();
+            return _dataConnection ??= Open();
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            connection.Open();
             if (_useWal)
             {
-                await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL;", cancellationToken).ConfigureAwait(false);
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+                command.ExecuteNonQuery();
             }
 
             return connection;
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            connection.Dispose();
             throw;
         }
     }
+
+    /// <summary>
+    /// Ends a transaction left on <paramref name="connection"/>: a rollback, or when that fails, closing the connection
+    /// and clearing its pool so that no pool hands out a connection still inside the transaction.
+    /// </summary>
+    private async Task EndTransactionOrDropConnectionAsync(SqliteConnection connection)
+    {
+        try
+        {
+            if (!IsAutocommit(connection))
+            {
+                await ExecuteAsync(connection, "ROLLBACK;", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (SqliteException)
+        {
+            _persistCommand?.Dispose();
+            _persistCommand = null;
+            lock (_dataConnectionSync)
+            {
+                if (ReferenceEquals(_dataConnection, connection))
+                {
+                    _dataConnection = null;
+                }
+            }
+
+            SqliteConnection.ClearPool(connection);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A transaction a migration left open on the served connection holds SQLite's write lock (the heartbeat and the
+    /// lease release would wait behind it) and would swallow the status: it is rolled back, and the step fails.
+    /// </summary>
+    private async Task ThrowIfTransactionOpenAsync(SqliteConnection connection, string action)
+    {
+        if (IsAutocommit(connection))
+        {
+            return;
+        }
+
+        await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+        throw new InvalidOperationException(
+            $"Cannot {action}: a transaction was still open on the SqliteConnection that {nameof(SqliteMigrationManager)} serves to migrations ({_dataSourceName}); it was rolled back. A migration must commit or roll back every transaction it begins.");
+    }
+
+    // sqlite3_get_autocommit is 0 inside an explicit transaction (BEGIN ... without COMMIT or ROLLBACK).
+    private static bool IsAutocommit(SqliteConnection connection) =>
+        connection.Handle is null || SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0;
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -1,0 +1,114 @@
+using Microsoft.Data.Sqlite;
+using SourceGenMigrations.Sqlite;
+
+namespace SourceGenMigrations.IntegrationTests;
+
+/// <summary>
+/// What the SQLite manager promises about its connections: statuses are written on the connection served to
+/// migrations (so a migration's schema changes are never re-read by another connection of the runner), a transaction a
+/// migration leaves open there is an error before any status is written, and no transaction outlives the manager.
+/// </summary>
+public sealed class SqliteConnectionTests
+{
+    private static MigrationOptions Options() => new()
+    {
+        ConfigProvider = () => new MigrationConfig { HeartbeatIntervalMilliseconds = 1_000, DeadlineMilliseconds = 60_000 },
+    };
+
+    private static SqliteConnection Served(MigrationContext context) =>
+        Assert.IsType<SqliteConnection>(context.Services!.GetService(typeof(SqliteConnection)));
+
+    [Fact]
+    public async Task Statuses_are_written_on_the_connection_served_to_migrations()
+    {
+        await using var db = new SqliteTarget();
+        await using var manager = new SqliteMigrationManager(db.ConnectionString);
+        long? changesSeenBySecondMigration = null;
+        SqliteConnection? first = null;
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, (context, _) => { first = Served(context); return Task.CompletedTask; }),
+            new MigrationRegistration(2, async (context, ct) =>
+            {
+                // total_changes() counts the rows this connection changed: the statuses of migration 1 and 2 are among them.
+                var connection = Served(context);
+                Assert.Same(first, connection);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT total_changes()";
+                changesSeenBySecondMigration = (long)(await command.ExecuteScalarAsync(ct))!;
+            }),
+        };
+
+        await MigrationRunner.RunAsync(manager, registrations, Options());
+
+        // PENDING 1, PENDING 2, STARTED 1, COMPLETED 1, STARTED 2: five status rows written before migration 2 looked.
+        Assert.True(changesSeenBySecondMigration >= 5, $"total_changes() was {changesSeenBySecondMigration}");
+    }
+
+    [Fact]
+    public async Task A_transaction_left_open_by_a_migration_fails_the_run_before_its_status_is_written_and_is_rolled_back()
+    {
+        await using var db = new SqliteTarget();
+        await db.ExecuteAsync("CREATE TABLE leftovers (id INTEGER)");
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, ct) =>
+            {
+                await using var command = Served(context).CreateCommand();
+                command.CommandText = "BEGIN; INSERT INTO leftovers VALUES (1);";
+                await command.ExecuteNonQueryAsync(ct);
+            }, name: "Leaky"),
+        };
+
+        var manager = new SqliteMigrationManager(db.ConnectionString);
+        var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
+        await manager.DisposeAsync();
+
+        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", error.Message);
+        var cause = Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.Contains("a transaction was still open", cause.Message, StringComparison.Ordinal);
+        Assert.Contains("it was rolled back", cause.Message, StringComparison.Ordinal);
+        Assert.Contains("commit or roll back", cause.Message, StringComparison.Ordinal);
+
+        // The migration stays STARTED (retried by the next run), its uncommitted insert was rolled back, and with the
+        // write lock free again the lease was released.
+        Assert.Equal(new Dictionary<long, string> { [1] = "STARTED" }, await db.StatusesAsync());
+        Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM leftovers"));
+        Assert.Empty(await db.ReadLeaseAsync());
+    }
+
+    [Fact]
+    public async Task Disposing_a_manager_that_holds_the_database_lock_frees_it_for_the_next_runner_at_once()
+    {
+        await using var db = new SqliteTarget();
+        var holder = new SqliteMigrationManager(db.ConnectionString);
+        await holder.AcquireDbLockAsync(CancellationToken.None);
+        await holder.EnsureDataStoresAsync(CancellationToken.None);
+        await holder.DisposeAsync();
+
+        // Same process, same pool: a pooled connection still inside BEGIN IMMEDIATE would block this forever.
+        await using var next = new SqliteMigrationManager(db.ConnectionString);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await next.AcquireDbLockAsync(timeout.Token);
+        await next.EnsureDataStoresAsync(timeout.Token);
+        await next.ReleaseDbLockAsync(timeout.Token);
+
+        // The first manager's tables were rolled back with its lock; the second created them.
+        Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM migration_status"));
+    }
+
+    [Fact]
+    public async Task A_second_database_lock_on_one_manager_is_refused_without_touching_the_first()
+    {
+        await using var db = new SqliteTarget();
+        await using var manager = new SqliteMigrationManager(db.ConnectionString);
+        await manager.AcquireDbLockAsync(CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AcquireDbLockAsync(CancellationToken.None));
+
+        Assert.Contains("already holds the database lock", error.Message, StringComparison.Ordinal);
+        await manager.EnsureDataStoresAsync(CancellationToken.None);
+        await manager.ReleaseDbLockAsync(CancellationToken.None);
+        Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM migration_status"));
+    }
+}

@@ -30,6 +30,7 @@ public sealed partial class MigrationGenerator
         private const string GeneratorName = "SourceGenMigrations.Generator";
         private const string CreateMethodName = "__CreateRegistrations";
         private const string FillMethodName = "__FillRegistrations";
+        private const string AdapterMethodPrefix = "__Migrate";
 
         /// <summary>Registrations per generated method; a table up to this size is one array initializer.</summary>
         internal const int ChunkSize = 100;
@@ -82,10 +83,10 @@ public sealed partial class MigrationGenerator
             {
                 writer.WriteLine($"new {RegistrationTypeRef}[]");
                 writer.OpenBlock();
-                foreach (var migration in migrations)
+                for (var index = 0; index < migrations.Count; index++)
                 {
                     writer.StartLine();
-                    WriteRegistration(writer, migration);
+                    WriteRegistration(writer, migrations[index], index);
                     writer.Write(",").EndLine();
                 }
 
@@ -123,6 +124,7 @@ public sealed partial class MigrationGenerator
             writer.Indent();
             writer.WriteLine($"=> {RunnerTypeRef}.PlanAsync(manager, Registrations, options, cancellationToken);");
             writer.Unindent();
+            WriteAdapters(writer, migrations);
 
             writer.CloseBlock();
         }
@@ -152,7 +154,7 @@ public sealed partial class MigrationGenerator
                 for (var index = chunk * ChunkSize; index < Math.Min(migrations.Count, (chunk + 1) * ChunkSize); index++)
                 {
                     writer.StartLine().Write("registrations[").Write(index.ToString(CultureInfo.InvariantCulture)).Write("] = ");
-                    WriteRegistration(writer, migrations[index]);
+                    WriteRegistration(writer, migrations[index], index);
                     writer.Write(";").EndLine();
                 }
 
@@ -162,22 +164,63 @@ public sealed partial class MigrationGenerator
             writer.WriteLine();
         }
 
-        private static void WriteRegistration(SourceWriter writer, MigrationMethodModel migration)
+        // One registration: the order, the delegate, enabled, the name (positional: the constructor's parameter order).
+        // The delegate is a method group, never a lambda: a method of the exact (MigrationContext, CancellationToken)
+        // -> Task shape is converted directly, any other shape through a named adapter (WriteAdapters). Lambdas cost the
+        // compiler far more to bind and lower (benchmarks/README.md, "Generator").
+        private static void WriteRegistration(SourceWriter writer, MigrationMethodModel migration, int index)
         {
-            var call = $"{migration.ContainingType}.{migration.MethodName}({GetArguments(migration.ParameterKind)})";
-            var body = migration.ReturnKind switch
-            {
-                MigrationReturnKind.Task => call,
-                MigrationReturnKind.ValueTask => call + ".AsTask()",
-                _ => $"{{ {call}; return {TaskTypeRef}.CompletedTask; }}",
-            };
-
             writer
                 .Write("new ").Write(RegistrationTypeRef).Write("(")
-                .Write(migration.Order.ToString(CultureInfo.InvariantCulture)).Write("L, ")
-                .Write("static (context, cancellationToken) => ").Write(body).Write(", ")
-                .Write("enabled: ").Write(migration.Enabled ? "true" : "false").Write(", ")
-                .Write("name: ").Write(ToStringLiteral(migration.FullName)).Write(")");
+                .Write(migration.Order.ToString(CultureInfo.InvariantCulture)).Write("L, ");
+            if (IsExactShape(migration))
+            {
+                writer.Write(migration.ContainingType).Write(".").Write(migration.MethodName);
+            }
+            else
+            {
+                writer.Write(AdapterMethodPrefix).Write(index.ToString(CultureInfo.InvariantCulture));
+            }
+
+            writer
+                .Write(", ").Write(migration.Enabled ? "true" : "false").Write(", ")
+                .Write(ToStringLiteral(migration.FullName)).Write(")");
+        }
+
+        private static bool IsExactShape(MigrationMethodModel migration) =>
+            migration.ReturnKind == MigrationReturnKind.Task && migration.ParameterKind == MigrationParameterKind.ContextAndCancellationToken;
+
+        // A private static method of the delegate's exact shape for each migration of another shape.
+        private static void WriteAdapters(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        {
+            for (var index = 0; index < migrations.Count; index++)
+            {
+                var migration = migrations[index];
+                if (IsExactShape(migration))
+                {
+                    continue;
+                }
+
+                var call = $"{migration.ContainingType}.{migration.MethodName}({GetArguments(migration.ParameterKind)})";
+                writer.WriteLine();
+                writer.StartLine()
+                    .Write("private static ").Write(TaskTypeRef).Write(" ").Write(AdapterMethodPrefix).Write(index.ToString(CultureInfo.InvariantCulture))
+                    .Write("(").Write(ContextTypeRef).Write(" context, ").Write(CancellationTokenTypeRef).Write(" cancellationToken)");
+                switch (migration.ReturnKind)
+                {
+                    case MigrationReturnKind.Task:
+                        writer.Write(" => ").Write(call).Write(";");
+                        break;
+                    case MigrationReturnKind.ValueTask:
+                        writer.Write(" => ").Write(call).Write(".AsTask();");
+                        break;
+                    default:
+                        writer.Write(" { ").Write(call).Write("; return ").Write(TaskTypeRef).Write(".CompletedTask; }");
+                        break;
+                }
+
+                writer.EndLine();
+            }
         }
 
         private static string GetArguments(MigrationParameterKind kind) => kind switch

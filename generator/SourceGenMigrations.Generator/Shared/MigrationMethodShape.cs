@@ -288,5 +288,37 @@ internal static class MigrationMethodShape
     private static bool IsNonGenericType(ITypeSymbol type, string containingNamespace, string name) =>
         type is INamedTypeSymbol { Arity: 0, ContainingType: null } named
         && named.Name == name
-        && named.ContainingNamespace?.ToDisplayString() == containingNamespace;
+        && IsNamespace(named.ContainingNamespace, containingNamespace);
+
+    // namespace.ToDisplayString() == dottedName without building the string (called for every parameter of every
+    // migration, by the generator and the analyzers). The dotted names asked for contain no keywords to escape.
+    private static bool IsNamespace(INamespaceSymbol? namespaceSymbol, string dottedName)
+    {
+        var end = dottedName.Length;
+        for (var current = namespaceSymbol; current is { IsGlobalNamespace: false }; current = current.ContainingNamespace)
+        {
+            var part = current.Name;
+            var start = end - part.Length;
+            if (start < 0 || string.CompareOrdinal(dottedName, start, part, 0, part.Length) != 0)
+            {
+                return false;
+            }
+
+            if (current.ContainingNamespace is { IsGlobalNamespace: false })
+            {
+                if (start == 0 || dottedName[start - 1] != '.')
+                {
+                    return false;
+                }
+
+                end = start - 1;
+            }
+            else
+            {
+                return start == 0;
+            }
+        }
+
+        return false;
+    }
 }

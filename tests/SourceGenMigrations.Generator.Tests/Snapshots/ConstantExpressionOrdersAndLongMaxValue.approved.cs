@@ -13,14 +13,14 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(0L, static (context, cancellationToken) => global::TestProject.Orders.Zero(), enabled: true, name: "TestProject.Orders.Zero"),
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Orders.LongLiteral(), enabled: true, name: "TestProject.Orders.LongLiteral"),
-                new global::SourceGenMigrations.MigrationRegistration(14L, static (context, cancellationToken) => global::TestProject.Orders.IntConstantTimesTwo(), enabled: true, name: "TestProject.Orders.IntConstantTimesTwo"),
-                new global::SourceGenMigrations.MigrationRegistration(16L, static (context, cancellationToken) => global::TestProject.Orders.Hex(), enabled: true, name: "TestProject.Orders.Hex"),
-                new global::SourceGenMigrations.MigrationRegistration(101L, static (context, cancellationToken) => global::TestProject.Orders.BasePlusOne(), enabled: true, name: "TestProject.Orders.BasePlusOne"),
-                new global::SourceGenMigrations.MigrationRegistration(4000000000L, static (context, cancellationToken) => global::TestProject.Orders.FromAnotherType(), enabled: true, name: "TestProject.Orders.FromAnotherType"),
-                new global::SourceGenMigrations.MigrationRegistration(1000000000000L, static (context, cancellationToken) => global::TestProject.Orders.Big(), enabled: true, name: "TestProject.Orders.Big"),
-                new global::SourceGenMigrations.MigrationRegistration(9223372036854775807L, static (context, cancellationToken) => global::TestProject.Orders.Last(), enabled: true, name: "TestProject.Orders.Last"),
+                new global::SourceGenMigrations.MigrationRegistration(0L, __Migrate0, true, "TestProject.Orders.Zero"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate1, true, "TestProject.Orders.LongLiteral"),
+                new global::SourceGenMigrations.MigrationRegistration(14L, __Migrate2, true, "TestProject.Orders.IntConstantTimesTwo"),
+                new global::SourceGenMigrations.MigrationRegistration(16L, __Migrate3, true, "TestProject.Orders.Hex"),
+                new global::SourceGenMigrations.MigrationRegistration(101L, __Migrate4, true, "TestProject.Orders.BasePlusOne"),
+                new global::SourceGenMigrations.MigrationRegistration(4000000000L, __Migrate5, true, "TestProject.Orders.FromAnotherType"),
+                new global::SourceGenMigrations.MigrationRegistration(1000000000000L, __Migrate6, true, "TestProject.Orders.Big"),
+                new global::SourceGenMigrations.MigrationRegistration(9223372036854775807L, __Migrate7, true, "TestProject.Orders.Last"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -38,5 +38,21 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Zero();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.LongLiteral();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.IntConstantTimesTwo();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Hex();
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.BasePlusOne();
+
+        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.FromAnotherType();
+
+        private static global::System.Threading.Tasks.Task __Migrate6(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Big();
+
+        private static global::System.Threading.Tasks.Task __Migrate7(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Last();
     }
 }

@@ -13,11 +13,11 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Toggles.ExplicitlyEnabled(), enabled: true, name: "TestProject.Toggles.ExplicitlyEnabled"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Toggles.Disabled(), enabled: false, name: "TestProject.Toggles.Disabled"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Toggles.DisabledFirstArgument(), enabled: false, name: "TestProject.Toggles.DisabledFirstArgument"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::TestProject.Toggles.DisabledByConstant(), enabled: false, name: "TestProject.Toggles.DisabledByConstant"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, static (context, cancellationToken) => global::TestProject.Toggles.EnabledByDefault(), enabled: true, name: "TestProject.Toggles.EnabledByDefault"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Toggles.ExplicitlyEnabled"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, false, "TestProject.Toggles.Disabled"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, false, "TestProject.Toggles.DisabledFirstArgument"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, false, "TestProject.Toggles.DisabledByConstant"),
+                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.Toggles.EnabledByDefault"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -35,5 +35,15 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Toggles.ExplicitlyEnabled();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Toggles.Disabled();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Toggles.DisabledFirstArgument();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Toggles.DisabledByConstant();
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Toggles.EnabledByDefault();
     }
 }

@@ -13,27 +13,27 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Shapes.TaskNone(), enabled: true, name: "TestProject.Shapes.TaskNone"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Shapes.TaskToken(cancellationToken), enabled: true, name: "TestProject.Shapes.TaskToken"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Shapes.TaskContext(context), enabled: true, name: "TestProject.Shapes.TaskContext"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::TestProject.Shapes.TaskContextToken(context, cancellationToken), enabled: true, name: "TestProject.Shapes.TaskContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, static (context, cancellationToken) => global::TestProject.Shapes.ValueTaskNone().AsTask(), enabled: true, name: "TestProject.Shapes.ValueTaskNone"),
-                new global::SourceGenMigrations.MigrationRegistration(6L, static (context, cancellationToken) => global::TestProject.Shapes.ValueTaskToken(cancellationToken).AsTask(), enabled: true, name: "TestProject.Shapes.ValueTaskToken"),
-                new global::SourceGenMigrations.MigrationRegistration(7L, static (context, cancellationToken) => global::TestProject.Shapes.ValueTaskContext(context).AsTask(), enabled: true, name: "TestProject.Shapes.ValueTaskContext"),
-                new global::SourceGenMigrations.MigrationRegistration(8L, static (context, cancellationToken) => global::TestProject.Shapes.ValueTaskContextToken(context, cancellationToken).AsTask(), enabled: true, name: "TestProject.Shapes.ValueTaskContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(9L, static (context, cancellationToken) => { global::TestProject.Shapes.VoidNone(); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "TestProject.Shapes.VoidNone"),
-                new global::SourceGenMigrations.MigrationRegistration(10L, static (context, cancellationToken) => { global::TestProject.Shapes.VoidToken(cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "TestProject.Shapes.VoidToken"),
-                new global::SourceGenMigrations.MigrationRegistration(11L, static (context, cancellationToken) => { global::TestProject.Shapes.VoidContext(context); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "TestProject.Shapes.VoidContext"),
-                new global::SourceGenMigrations.MigrationRegistration(12L, static (context, cancellationToken) => { global::TestProject.Shapes.VoidContextToken(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "TestProject.Shapes.VoidContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(13L, static (context, cancellationToken) => global::TestProject.Shapes.AsyncTask(cancellationToken), enabled: true, name: "TestProject.Shapes.AsyncTask"),
-                new global::SourceGenMigrations.MigrationRegistration(14L, static (context, cancellationToken) => global::TestProject.Shapes.AsyncValueTask().AsTask(), enabled: true, name: "TestProject.Shapes.AsyncValueTask"),
-                new global::SourceGenMigrations.MigrationRegistration(15L, static (context, cancellationToken) => { global::TestProject.Shapes.AsyncVoid(); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "TestProject.Shapes.AsyncVoid"),
-                new global::SourceGenMigrations.MigrationRegistration(16L, static (context, cancellationToken) => global::TestProject.Shapes.InternalMethod(), enabled: true, name: "TestProject.Shapes.InternalMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(17L, static (context, cancellationToken) => global::TestProject.NotStatic.ProtectedInternalMethod(), enabled: true, name: "TestProject.NotStatic.ProtectedInternalMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(18L, static (context, cancellationToken) => global::TestProject.Shapes.ObsoleteMethod(), enabled: true, name: "TestProject.Shapes.ObsoleteMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(19L, static (context, cancellationToken) => global::TestProject.InAStruct.Method(), enabled: true, name: "TestProject.InAStruct.Method"),
-                new global::SourceGenMigrations.MigrationRegistration(20L, static (context, cancellationToken) => global::TestProject.IInAnInterface.Method(), enabled: true, name: "TestProject.IInAnInterface.Method"),
-                new global::SourceGenMigrations.MigrationRegistration(21L, static (context, cancellationToken) => global::TestProject.InARecord.Method(), enabled: true, name: "TestProject.InARecord.Method"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Shapes.TaskNone"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Shapes.TaskToken"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Shapes.TaskContext"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, global::TestProject.Shapes.TaskContextToken, true, "TestProject.Shapes.TaskContextToken"),
+                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.Shapes.ValueTaskNone"),
+                new global::SourceGenMigrations.MigrationRegistration(6L, __Migrate5, true, "TestProject.Shapes.ValueTaskToken"),
+                new global::SourceGenMigrations.MigrationRegistration(7L, __Migrate6, true, "TestProject.Shapes.ValueTaskContext"),
+                new global::SourceGenMigrations.MigrationRegistration(8L, __Migrate7, true, "TestProject.Shapes.ValueTaskContextToken"),
+                new global::SourceGenMigrations.MigrationRegistration(9L, __Migrate8, true, "TestProject.Shapes.VoidNone"),
+                new global::SourceGenMigrations.MigrationRegistration(10L, __Migrate9, true, "TestProject.Shapes.VoidToken"),
+                new global::SourceGenMigrations.MigrationRegistration(11L, __Migrate10, true, "TestProject.Shapes.VoidContext"),
+                new global::SourceGenMigrations.MigrationRegistration(12L, __Migrate11, true, "TestProject.Shapes.VoidContextToken"),
+                new global::SourceGenMigrations.MigrationRegistration(13L, __Migrate12, true, "TestProject.Shapes.AsyncTask"),
+                new global::SourceGenMigrations.MigrationRegistration(14L, __Migrate13, true, "TestProject.Shapes.AsyncValueTask"),
+                new global::SourceGenMigrations.MigrationRegistration(15L, __Migrate14, true, "TestProject.Shapes.AsyncVoid"),
+                new global::SourceGenMigrations.MigrationRegistration(16L, __Migrate15, true, "TestProject.Shapes.InternalMethod"),
+                new global::SourceGenMigrations.MigrationRegistration(17L, __Migrate16, true, "TestProject.NotStatic.ProtectedInternalMethod"),
+                new global::SourceGenMigrations.MigrationRegistration(18L, __Migrate17, true, "TestProject.Shapes.ObsoleteMethod"),
+                new global::SourceGenMigrations.MigrationRegistration(19L, __Migrate18, true, "TestProject.InAStruct.Method"),
+                new global::SourceGenMigrations.MigrationRegistration(20L, __Migrate19, true, "TestProject.IInAnInterface.Method"),
+                new global::SourceGenMigrations.MigrationRegistration(21L, __Migrate20, true, "TestProject.InARecord.Method"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -51,5 +51,45 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskNone();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskToken(cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskContext(context);
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskNone().AsTask();
+
+        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskToken(cancellationToken).AsTask();
+
+        private static global::System.Threading.Tasks.Task __Migrate6(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskContext(context).AsTask();
+
+        private static global::System.Threading.Tasks.Task __Migrate7(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskContextToken(context, cancellationToken).AsTask();
+
+        private static global::System.Threading.Tasks.Task __Migrate8(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidNone(); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate9(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidToken(cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate10(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidContext(context); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate11(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidContextToken(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate12(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.AsyncTask(cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate13(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.AsyncValueTask().AsTask();
+
+        private static global::System.Threading.Tasks.Task __Migrate14(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.AsyncVoid(); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate15(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.InternalMethod();
+
+        private static global::System.Threading.Tasks.Task __Migrate16(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.NotStatic.ProtectedInternalMethod();
+
+        private static global::System.Threading.Tasks.Task __Migrate17(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ObsoleteMethod();
+
+        private static global::System.Threading.Tasks.Task __Migrate18(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.InAStruct.Method();
+
+        private static global::System.Threading.Tasks.Task __Migrate19(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.IInAnInterface.Method();
+
+        private static global::System.Threading.Tasks.Task __Migrate20(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.InARecord.Method();
     }
 }

@@ -13,10 +13,10 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::FileScoped.Namespace.Migrations.First(), enabled: true, name: "FileScoped.Namespace.Migrations.First"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::Block.Inner.Migrations.Second(), enabled: true, name: "Block.Inner.Migrations.Second"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::Block.Dotted.Migrations.Third(), enabled: true, name: "Block.Dotted.Migrations.Third"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::GlobalMigrations.Fourth(), enabled: true, name: "GlobalMigrations.Fourth"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "FileScoped.Namespace.Migrations.First"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "Block.Inner.Migrations.Second"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "Block.Dotted.Migrations.Third"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "GlobalMigrations.Fourth"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -34,5 +34,13 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::FileScoped.Namespace.Migrations.First();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Block.Inner.Migrations.Second();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Block.Dotted.Migrations.Third();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::GlobalMigrations.Fourth();
     }
 }

@@ -11,7 +11,7 @@ public static partial class GeneratedMigrations
     public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
         new global::SourceGenMigrations.MigrationRegistration[]
         {
-            new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::Migrations.First(), enabled: true, name: "Migrations.First"),
+            new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "Migrations.First"),
         });
 
     /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -29,4 +29,6 @@ public static partial class GeneratedMigrations
     /// <returns>Each registration with its persisted status and what a run would do.</returns>
     public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+    private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Migrations.First();
 }

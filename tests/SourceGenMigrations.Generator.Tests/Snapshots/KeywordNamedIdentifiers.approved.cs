@@ -13,10 +13,10 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::@class.@namespace.@event.@for(), enabled: true, name: "class.namespace.event.for"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => { global::@class.@namespace.@event.@static.@return(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }, enabled: true, name: "class.namespace.event.static.return"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::@class.@namespace.@event.async(), enabled: true, name: "class.namespace.event.async"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::@class.@namespace.@event.await(), enabled: true, name: "class.namespace.event.await"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "class.namespace.event.for"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "class.namespace.event.static.return"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "class.namespace.event.async"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "class.namespace.event.await"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -34,5 +34,13 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::@class.@namespace.@event.@for();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::@class.@namespace.@event.@static.@return(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::@class.@namespace.@event.async();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::@class.@namespace.@event.await();
     }
 }

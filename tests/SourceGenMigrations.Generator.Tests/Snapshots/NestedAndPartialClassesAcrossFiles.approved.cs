@@ -13,11 +13,11 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Migrations.InFirstFile(), enabled: true, name: "TestProject.Migrations.InFirstFile"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Migrations.InSecondFile(), enabled: true, name: "TestProject.Migrations.InSecondFile"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Migrations.Nested.InNested(), enabled: true, name: "TestProject.Migrations.Nested.InNested"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::TestProject.Migrations.Nested.Deeper.Deepest(), enabled: true, name: "TestProject.Migrations.Nested.Deeper.Deepest"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, static (context, cancellationToken) => global::TestProject.Migrations.PartialMethod(cancellationToken), enabled: true, name: "TestProject.Migrations.PartialMethod"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Migrations.InFirstFile"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Migrations.InSecondFile"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Migrations.Nested.InNested"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "TestProject.Migrations.Nested.Deeper.Deepest"),
+                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.Migrations.PartialMethod"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -35,5 +35,15 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.InFirstFile();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.InSecondFile();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.Nested.InNested();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.Nested.Deeper.Deepest();
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.PartialMethod(cancellationToken);
     }
 }

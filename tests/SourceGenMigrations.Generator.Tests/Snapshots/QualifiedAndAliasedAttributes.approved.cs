@@ -13,11 +13,11 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Spellings.Alias(), enabled: true, name: "TestProject.Spellings.Alias"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Spellings.GlobalQualified(), enabled: true, name: "TestProject.Spellings.GlobalQualified"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Spellings.QualifiedWithSuffix(), enabled: true, name: "TestProject.Spellings.QualifiedWithSuffix"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, static (context, cancellationToken) => global::TestProject.Spellings.NamespaceAlias(), enabled: true, name: "TestProject.Spellings.NamespaceAlias"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, static (context, cancellationToken) => global::TestProject.GlobalAlias.ThroughGlobalUsing(), enabled: true, name: "TestProject.GlobalAlias.ThroughGlobalUsing"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Spellings.Alias"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Spellings.GlobalQualified"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Spellings.QualifiedWithSuffix"),
+                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "TestProject.Spellings.NamespaceAlias"),
+                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.GlobalAlias.ThroughGlobalUsing"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -35,5 +35,15 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Spellings.Alias();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Spellings.GlobalQualified();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Spellings.QualifiedWithSuffix();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Spellings.NamespaceAlias();
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.GlobalAlias.ThroughGlobalUsing();
     }
 }

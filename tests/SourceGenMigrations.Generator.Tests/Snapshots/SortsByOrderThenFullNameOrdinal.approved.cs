@@ -13,12 +13,12 @@ namespace TestProject
         public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
             new global::SourceGenMigrations.MigrationRegistration[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, static (context, cancellationToken) => global::TestProject.Zeta.First(), enabled: true, name: "TestProject.Zeta.First"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Alpha.Same(), enabled: true, name: "TestProject.Alpha.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.Zeta.Same(), enabled: true, name: "TestProject.Zeta.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, static (context, cancellationToken) => global::TestProject.alpha.Same(), enabled: true, name: "TestProject.alpha.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Alpha.Overload(), enabled: true, name: "TestProject.Alpha.Overload"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, static (context, cancellationToken) => global::TestProject.Alpha.Overload(cancellationToken), enabled: true, name: "TestProject.Alpha.Overload"),
+                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Zeta.First"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Alpha.Same"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate2, true, "TestProject.Zeta.Same"),
+                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate3, true, "TestProject.alpha.Same"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate4, true, "TestProject.Alpha.Overload"),
+                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate5, true, "TestProject.Alpha.Overload"),
             });
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
@@ -36,5 +36,17 @@ namespace TestProject
         /// <returns>Each registration with its persisted status and what a run would do.</returns>
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
+
+        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Zeta.First();
+
+        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Same();
+
+        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Zeta.Same();
+
+        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.alpha.Same();
+
+        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Overload();
+
+        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Overload(cancellationToken);
     }
 }

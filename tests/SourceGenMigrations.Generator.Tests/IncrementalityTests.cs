@@ -114,6 +114,36 @@ public sealed class IncrementalityTests
         Assert.Contains("namespace Other.Place\n", result.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void EditingTheShippedMigrationsFileLeavesEveryStepCached()
+    {
+        // Migrations.Shipped.txt is read by the analyzers only (SGM101-SGM105): editing it must not re-run the table.
+        var compilation = GeneratorHarness.CreateCompilation([MigrationsFile, UnrelatedFile]);
+        var shipped = new InMemoryAdditionalText("/project/Migrations.Shipped.txt", "1 TestProject.Migrations.First\n");
+        var driver = GeneratorHarness.CreateDriver()
+            .AddAdditionalTexts([shipped])
+            .RunGenerators(compilation);
+        var firstSource = driver.GetRunResult().Results.Single().GeneratedSources.Single().SourceText.ToString();
+
+        driver = driver
+            .ReplaceAdditionalText(shipped, new InMemoryAdditionalText(shipped.Path, "1 TestProject.Migrations.First\n2 TestProject.Migrations.Second\n"))
+            .RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.All(PipelineAssert.Reasons(result, TrackingNames.Migrations), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+        Assert.All(PipelineAssert.Reasons(result, TrackingNames.MigrationTable), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+        Assert.All(PipelineAssert.OutputReasons(result), reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+        Assert.Equal(firstSource, result.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    private sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) =>
+            Microsoft.CodeAnalysis.Text.SourceText.From(text);
+    }
+
     private static (GeneratorRunResult Result, string Source) RunTwice(Func<Compilation, Compilation> edit)
     {
         var compilation = GeneratorHarness.CreateCompilation([MigrationsFile, UnrelatedFile]);

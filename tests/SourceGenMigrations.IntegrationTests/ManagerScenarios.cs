@@ -144,6 +144,45 @@ public abstract class ManagerScenarios
     }
 
     [DbFact]
+    public async Task Plan_tells_what_a_run_would_do_without_taking_the_lease_running_or_writing_statuses()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        await RunWithNewManagerAsync(db, Migrations(1, 3));
+        var statusesBefore = await db.StatusesAsync();
+
+        // Another runner holds the lease: planning does not wait for it.
+        var holder = db.CreateManager(new ManagerSettings(OwnerId: "holder"));
+        await holder.AcquireMigrationLockAsync(CancellationToken.None);
+        var planner = db.CreateManager();
+        try
+        {
+            var registrations = new List<MigrationRegistration>(Migrations(1, 2, 3, 4)) { new(5, DbTarget.InsertSideEffectAsync, enabled: false) };
+            using var timeout = new CancellationTokenSource(Patience);
+            var plan = await MigrationRunner.PlanAsync(planner, registrations, FastOptions(), timeout.Token);
+
+            Assert.Equal(
+                [
+                    (1L, (MigrationStatus?)MigrationStatus.Completed, MigrationAction.SkipCompleted),
+                    (2L, null, MigrationAction.Run),
+                    (3L, MigrationStatus.Completed, MigrationAction.SkipCompleted),
+                    (4L, null, MigrationAction.Run),
+                    (5L, null, MigrationAction.SkipDisabled),
+                ],
+                plan.Entries.Select(e => (e.Order, e.PersistedStatus, e.Action)));
+            Assert.Equal("cannot run migrations out of order (found 2 but latest completed is 3)", plan.Error?.Message);
+            Assert.Equal(statusesBefore, await db.StatusesAsync());
+            Assert.Equal(0, await db.SideEffectCountAsync(2));
+            Assert.Equal(["holder"], (await db.ReadLeaseAsync()).Select(lease => lease.Owner));
+        }
+        finally
+        {
+            await holder.ReleaseMigrationLockAsync(CancellationToken.None);
+            await DisposeAll(holder, planner);
+        }
+    }
+
+    [DbFact]
     public async Task Out_of_order_migration_stops_the_run_before_anything_runs()
     {
         await using var db = await CreateTargetAsync();

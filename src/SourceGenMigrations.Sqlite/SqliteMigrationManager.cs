@@ -411,9 +411,11 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
                 _listCommand.Prepare();
             }
 
-            using var reader = await _listCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // Microsoft.Data.Sqlite's async reader runs synchronously anyway; the synchronous one skips a task per row.
+            cancellationToken.ThrowIfCancellationRequested();
+            using var reader = _listCommand.ExecuteReader();
             var statuses = new List<PersistedStatus>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (reader.Read())
             {
                 var order = reader.GetInt64(0);
                 statuses.Add(order >= 0 && !reader.IsDBNull(1)

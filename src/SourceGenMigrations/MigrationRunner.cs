@@ -67,7 +67,12 @@ public static class MigrationRunner
             sorted[i] = registrations[i] ?? throw new ArgumentNullException(nameof(registrations), $"The registration at index {i.ToString(CultureInfo.InvariantCulture)} is null.");
         }
 
-        Array.Sort(sorted, static (left, right) => left.Order.CompareTo(right.Order));
+        // The generated table is sorted already: one pass tells, and saves the sort on every service start.
+        if (!IsSortedByOrder(sorted))
+        {
+            Array.Sort(sorted, static (left, right) => left.Order.CompareTo(right.Order));
+        }
+
         for (var i = 1; i < sorted.Length; i++)
         {
             if (sorted[i].Order == sorted[i - 1].Order)
@@ -79,6 +84,19 @@ public static class MigrationRunner
         }
 
         return sorted;
+    }
+
+    private static bool IsSortedByOrder(MigrationRegistration[] registrations)
+    {
+        for (var i = 1; i < registrations.Length; i++)
+        {
+            if (registrations[i].Order < registrations[i - 1].Order)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static MigrationConfig GetConfig(Func<MigrationConfig>? provider)

@@ -31,7 +31,8 @@ check_status() { # the status table: 1-4 and 6 COMPLETED and enabled, 5 disabled
 }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+PG_STOP=""
+trap 'if [ -n "$PG_STOP" ]; then $PG_STOP >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
 cd "$work"
 echo "--- SQLite: first run"
 first=$("$binary" 2>&1); echo "$first"

@@ -1,5 +1,6 @@
 # Sourced: start_postgres DIR starts a throwaway PostgreSQL cluster in DIR from the Debian binaries (loopback only,
-# a free port, trust auth), as the postgres user when running as root; it is stopped when the shell exits.
+# a free port, trust auth), as the postgres user when running as root. It sets PG_PORT, and PG_STOP, the command that
+# stops it (the caller's exit trap runs it).
 start_postgres() {
   local dir=$1 bin
   bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -12,6 +13,5 @@ start_postgres() {
   "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
   PG_STOP="${as[*]} $bin/pg_ctl -D $dir/data -m immediate stop"
-  trap '$PG_STOP >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
   export PG_PORT
 }

@@ -116,9 +116,10 @@ public sealed class MigrationPlan
     }
 
     /// <summary>Walks the registrations (sorted, unique orders) against the persisted statuses (step 8).</summary>
-    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, Dictionary<long, MigrationStatus> persisted)
+    /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
+    /// <param name="unclaimed">The statuses from <see cref="IndexStatuses"/>; consumed: what no registration claims is left in it.</param>
+    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, Dictionary<long, MigrationStatus> unclaimed)
     {
-        var unclaimed = new Dictionary<long, MigrationStatus>(persisted);
         var entries = new MigrationPlanEntry[sortedRegistrations.Length];
         long? latestCompleted = null;
         for (var i = 0; i < sortedRegistrations.Length; i++)

@@ -496,13 +496,7 @@ public static class MigrationRunner
             }
         }
 
-        private void AddStepError(string message, Exception? cause)
-        {
-            lock (_stepErrors)
-            {
-                _stepErrors.Add(new MigrationException(message, cause));
-            }
-        }
+        private void AddStepError(string message, Exception? cause) => AddStepErrors([new MigrationException(message, cause)]);
 
         /// <summary>The error a failed step just recorded (for telemetry).</summary>
         private MigrationException LastStepError()

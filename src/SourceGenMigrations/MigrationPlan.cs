@@ -93,12 +93,15 @@ public sealed class MigrationPlan
     internal IReadOnlyList<MigrationException> Errors { get; }
 
     /// <summary>Checks persisted statuses (step 7): each valid, no order twice.</summary>
+    /// <returns>The statuses in ascending order: the list itself when it is sorted already (both shipped managers list
+    /// them so), otherwise a sorted copy.</returns>
     /// <exception cref="MigrationException">A status is invalid or an order appears twice; the message names the order.</exception>
-    internal static Dictionary<long, MigrationStatus> IndexStatuses(IReadOnlyList<PersistedStatus> statuses)
+    internal static IReadOnlyList<PersistedStatus> CheckStatuses(IReadOnlyList<PersistedStatus> statuses)
     {
-        var persisted = new Dictionary<long, MigrationStatus>(statuses.Count);
-        foreach (var status in statuses)
+        var sorted = true;
+        for (var i = 0; i < statuses.Count; i++)
         {
+            var status = statuses[i];
             if (status.Order < 0 || !MigrationStatusText.IsDefined(status.Status))
             {
                 throw new MigrationException(
@@ -106,28 +109,54 @@ public sealed class MigrationPlan
                     new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
             }
 
-            if (!persisted.TryAdd(status.Order, status.Status))
+            sorted &= i == 0 || statuses[i - 1].Order < status.Order;
+        }
+
+        IReadOnlyList<PersistedStatus> ascending = statuses;
+        if (!sorted)
+        {
+            var copy = statuses.ToArray();
+            Array.Sort(copy, static (left, right) => left.Order.CompareTo(right.Order));
+            ascending = copy;
+        }
+
+        for (var i = 1; i < ascending.Count; i++)
+        {
+            if (ascending[i].Order == ascending[i - 1].Order)
             {
-                throw new MigrationException($"found two persisted statuses with order {Format(status.Order)}");
+                throw new MigrationException($"found two persisted statuses with order {Format(ascending[i].Order)}");
             }
         }
 
-        return persisted;
+        return ascending;
     }
 
-    /// <summary>Walks the registrations (sorted, unique orders) against the persisted statuses (step 8).</summary>
+    /// <summary>Walks the registrations against the persisted statuses (step 8), both ascending with unique orders.</summary>
     /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
-    /// <param name="unclaimed">The statuses from <see cref="IndexStatuses"/>; consumed: what no registration claims is left in it.</param>
-    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, Dictionary<long, MigrationStatus> unclaimed)
+    /// <param name="sortedStatuses">The statuses from <see cref="CheckStatuses"/>.</param>
+    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, IReadOnlyList<PersistedStatus> sortedStatuses)
     {
+        // One merge walk of the two sorted lists: no index to build on every start.
         var entries = new MigrationPlanEntry[sortedRegistrations.Length];
+        List<long>? unknown = null;
         long? latestCompleted = null;
+        var next = 0;
         for (var i = 0; i < sortedRegistrations.Length; i++)
         {
             var registration = sortedRegistrations[i];
+            for (; next < sortedStatuses.Count && sortedStatuses[next].Order < registration.Order; next++)
+            {
+                (unknown ??= []).Add(sortedStatuses[next].Order);
+            }
 
             // A disabled registration claims its persisted order too: it is no longer unknown.
-            MigrationStatus? status = unclaimed.Remove(registration.Order, out var value) ? value : null;
+            MigrationStatus? status = null;
+            if (next < sortedStatuses.Count && sortedStatuses[next].Order == registration.Order)
+            {
+                status = sortedStatuses[next].Status;
+                next++;
+            }
+
             MigrationAction action;
             if (!registration.Enabled)
             {
@@ -146,10 +175,13 @@ public sealed class MigrationPlan
             entries[i] = new MigrationPlanEntry(registration, status, action);
         }
 
-        var unknown = unclaimed.Keys.ToArray();
-        Array.Sort(unknown);
+        for (; next < sortedStatuses.Count; next++)
+        {
+            (unknown ??= []).Add(sortedStatuses[next].Order);
+        }
+
         var errors = new List<MigrationException>();
-        if (unknown.Length > 0)
+        if (unknown is not null)
         {
             errors.Add(new MigrationException($"found persisted migration(s) that are not in the registry: {string.Join(", ", unknown.Select(Format))}"));
         }
@@ -163,7 +195,7 @@ public sealed class MigrationPlan
             }
         }
 
-        return new MigrationPlan(entries, unknown, latestCompleted, errors);
+        return new MigrationPlan(entries, unknown?.ToArray() ?? [], latestCompleted, errors);
     }
 
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);

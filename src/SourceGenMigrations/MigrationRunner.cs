@@ -251,8 +251,9 @@ public static class MigrationRunner
 
             var waited = ElapsedMilliseconds(waitStarted);
             Log.MigrationLockAcquired(_logger, waited);
+            var beats = new BeatSchedule(_time, TimeSpan.FromMilliseconds(_config.HeartbeatIntervalMilliseconds));
             using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(RunToken);
-            var heartbeat = HeartbeatAsync(heartbeatStop.Token);
+            var heartbeat = HeartbeatAsync(beats, heartbeatStop.Token);
             try
             {
                 await MigrateAsync().ConfigureAwait(false);
@@ -264,7 +265,13 @@ public static class MigrationRunner
             }
             finally
             {
-                await heartbeatStop.CancelAsync().ConfigureAwait(false);
+                // A heartbeat waiting for its next beat exits here, inline, releasing the lease; a beat in flight is
+                // cancelled. Cancel, not CancelAsync: CancelAsync runs the callbacks on the thread pool even when they
+                // are only disposed registrations, a thread wake-up on every start.
+                beats.Stop();
+#pragma warning disable CA1849 // Call async methods when in an async method
+                heartbeatStop.Cancel();
+#pragma warning restore CA1849
                 await heartbeat.ConfigureAwait(false);
             }
         }
@@ -273,17 +280,20 @@ public static class MigrationRunner
         /// Beats every interval (measured from the end of the previous beat) until stopped or until too many
         /// consecutive failures, which cancel the run. Releases the migration lock exactly once when it stops.
         /// </summary>
-        private async Task HeartbeatAsync(CancellationToken stopToken)
+        private async Task HeartbeatAsync(BeatSchedule beats, CancellationToken stopToken)
         {
             try
             {
-                var interval = TimeSpan.FromMilliseconds(_config.HeartbeatIntervalMilliseconds);
                 var failures = 0;
                 while (true)
                 {
                     try
                     {
-                        await Task.Delay(interval, _time, stopToken).ConfigureAwait(false);
+                        if (!await beats.WaitAsync(stopToken).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
                         await _manager.MigrationLockHeartbeatAsync(stopToken).ConfigureAwait(false);
                         failures = 0;
                     }
@@ -309,6 +319,46 @@ public static class MigrationRunner
             finally
             {
                 await ReleaseAsync(_manager.ReleaseMigrationLockAsync, "failed to release the migration lock", "migration").ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>
+        /// The heartbeat's wait between beats: the interval's timer, <see cref="Stop"/> (the migrations are done) or the
+        /// cancellation of the run, whichever comes first. <see cref="Stop"/> ends the wait inline, so a run releases its
+        /// lease on its own thread (Task.Delay's cancellation would resume the heartbeat on the thread pool, a thread
+        /// wake-up on every start); the run's cancellation ends it from the thread pool, never inside the canceller's
+        /// Cancel call.
+        /// </summary>
+        private sealed class BeatSchedule(TimeProvider time, TimeSpan interval)
+        {
+            private TaskCompletionSource<bool>? _pending;
+            private int _stopped;
+
+            /// <summary>True when the interval elapsed; false when stopped or <paramref name="cancellationToken"/> was cancelled.</summary>
+            public async Task<bool> WaitAsync(CancellationToken cancellationToken)
+            {
+                // Continuations run synchronously: whoever completes the signal resumes the heartbeat.
+                var signal = new TaskCompletionSource<bool>();
+
+                // Published before the stop flag is read (both with full fences): a Stop either sees this signal or is seen here.
+                Interlocked.Exchange(ref _pending, signal);
+                if (Volatile.Read(ref _stopped) != 0 || cancellationToken.IsCancellationRequested)
+                {
+                    return false;
+                }
+
+                using var cancellation = cancellationToken.UnsafeRegister(
+                    static state => ThreadPool.UnsafeQueueUserWorkItem(static pending => pending.TrySetResult(false), (TaskCompletionSource<bool>)state!, preferLocal: false),
+                    signal);
+                using var timer = time.CreateTimer(static state => ((TaskCompletionSource<bool>)state!).TrySetResult(true), signal, interval, Timeout.InfiniteTimeSpan);
+                return await signal.Task.ConfigureAwait(false);
+            }
+
+            /// <summary>Ends the current wait (inline) and every later one.</summary>
+            public void Stop()
+            {
+                Interlocked.Exchange(ref _stopped, 1);
+                Volatile.Read(ref _pending)?.TrySetResult(false);
             }
         }
 
@@ -339,13 +389,19 @@ public static class MigrationRunner
                 return;
             }
 
-            var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
-            if (toRun.Length == 0)
+            if (plan.RunCount == 0)
             {
-                var enabledCount = plan.Entries.Count(static entry => entry.Enabled);
+                var enabledCount = 0;
+                foreach (var entry in plan.Entries)
+                {
+                    enabledCount += entry.Enabled ? 1 : 0;
+                }
+
                 Log.NothingToRun(_logger, enabledCount);
                 return;
             }
+
+            var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
 
             Log.MigrationsToRun(_logger, toRun.Length, toRun[0].Order, toRun[^1].Order);
             foreach (var entry in toRun)
@@ -380,10 +436,9 @@ public static class MigrationRunner
                 return null;
             }
 
-            Dictionary<long, MigrationStatus> persisted;
             try
             {
-                persisted = MigrationPlan.IndexStatuses(statuses);
+                statuses = MigrationPlan.CheckStatuses(statuses);
             }
             catch (MigrationException exception)
             {
@@ -391,7 +446,10 @@ public static class MigrationRunner
                 return null;
             }
 
-            var plan = MigrationPlan.Create(_registrations, persisted);
+            var plan = MigrationPlan.Create(_registrations, statuses);
+
+            // One check instead of a thousand calls that each find Debug off: this loop runs on every start.
+            var debug = _logger.IsEnabled(LogLevel.Debug);
             foreach (var entry in plan.Entries)
             {
                 switch (entry.Action)
@@ -399,10 +457,10 @@ public static class MigrationRunner
                     case MigrationAction.SkipDisabled when entry.PersistedStatus is { } status:
                         Log.DisabledButPersisted(_logger, entry.Order, entry.Name, MigrationStatusText.ToText(status));
                         break;
-                    case MigrationAction.SkipDisabled:
+                    case MigrationAction.SkipDisabled when debug:
                         Log.SkippedDisabled(_logger, entry.Order, entry.Name);
                         break;
-                    case MigrationAction.SkipCompleted:
+                    case MigrationAction.SkipCompleted when debug:
                         Log.SkippedCompleted(_logger, entry.Order, entry.Name);
                         break;
                 }

@@ -123,4 +123,38 @@ public sealed class PlanTests
 
         Assert.Empty(manager.Calls);
     }
+
+    [Fact]
+    public async Task Statuses_listed_in_any_order_are_walked_in_order_and_unknown_ones_reported_ascending()
+    {
+        // Both shipped managers list ascending; a custom one need not. Unknown orders below, between and above.
+        var manager = new FakeMigrationManager()
+            .WithStatus(9, MigrationStatus.Failed)
+            .WithStatus(3, MigrationStatus.Started)
+            .WithStatus(0, MigrationStatus.Completed)
+            .WithStatus(2, MigrationStatus.Completed)
+            .WithStatus(5, MigrationStatus.Pending);
+
+        var plan = await Plan(manager, [Reg(2, []), Reg(3, []), Reg(7, [])]);
+
+        Assert.Equal([0L, 5L, 9L], plan.UnknownPersistedOrders);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 0, 5, 9", plan.Error?.Message);
+        Assert.Equal(
+            [(2L, (MigrationStatus?)MigrationStatus.Completed, MigrationAction.SkipCompleted), (3L, MigrationStatus.Started, MigrationAction.Run), (7L, null, MigrationAction.Run)],
+            plan.Entries.Select(e => (e.Order, e.PersistedStatus, e.Action)));
+        Assert.Equal(2L, plan.LatestCompletedOrder);
+    }
+
+    [Fact]
+    public async Task A_duplicate_order_in_an_unsorted_list_is_found()
+    {
+        var manager = new FakeMigrationManager()
+            .WithStatus(4, MigrationStatus.Completed)
+            .WithStatus(1, MigrationStatus.Completed)
+            .WithStatus(4, MigrationStatus.Failed);
+
+        var ex = await Assert.ThrowsAsync<MigrationException>(() => Plan(manager, [Reg(1, []), Reg(4, [])]));
+
+        Assert.Equal("found two persisted statuses with order 4", ex.Message);
+    }
 }

@@ -199,4 +199,63 @@ public sealed class RunnerCancellationTests
         Assert.IsAssignableFrom<OperationCanceledException>(ex.InnerException);
         Assert.Equal(1, manager.Count(release));
     }
+
+    [Fact]
+    public async Task A_run_on_a_manager_that_completes_synchronously_finishes_on_the_calling_thread()
+    {
+        // Every service start takes this path: the heartbeat's stop and the lease release must not hop to the thread
+        // pool (a thread wake-up per start). With a manager whose calls complete synchronously, nothing in the run
+        // waits, so the task is complete when RunAsync returns. Run off xUnit's SynchronizationContext, under which .NET
+        // inlines no continuation (as under any custom context); services have none.
+        var noOp = new FakeMigrationManager { YieldOnEachCall = false }
+            .WithStatus(1, MigrationStatus.Completed)
+            .WithStatus(2, MigrationStatus.Completed);
+        var toRun = new FakeMigrationManager { YieldOnEachCall = false }.WithStatus(1, MigrationStatus.Completed);
+        var ran = new List<long>();
+
+        var (noOpRun, run) = await Task.Run(() =>
+            (MigrationRunner.RunAsync(noOp, [Reg(1, ran), Reg(2, ran)], Options()), MigrationRunner.RunAsync(toRun, [Reg(1, ran), Reg(2, ran)], Options())));
+
+        Assert.True(noOpRun.IsCompletedSuccessfully, "the no-op run did not complete synchronously");
+        Assert.True(run.IsCompletedSuccessfully, "the run did not complete synchronously");
+        Assert.Equal(Sequence("ReleaseMigrationLock()"), noOp.Calls);
+        Assert.Equal(Sequence(P(2, "PENDING"), P(2, "STARTED"), P(2, "COMPLETED"), "ReleaseMigrationLock()"), toRun.Calls);
+        Assert.Equal([2L], ran);
+    }
+
+    [Fact]
+    public async Task Caller_cancelling_releases_the_lease_while_a_migration_ignores_it_but_never_inside_the_Cancel_call()
+    {
+        using var cts = new CancellationTokenSource();
+        var insideCancel = 0;
+        var releasedInsideCancel = new List<bool>();
+        var manager = new FakeMigrationManager
+        {
+            Hook = (step, _, _) =>
+            {
+                if (step == ManagerStep.ReleaseMigrationLock)
+                {
+                    lock (releasedInsideCancel) { releasedInsideCancel.Add(Volatile.Read(ref insideCancel) == 1); }
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ran = new List<long>();
+
+        // The migration ignores its token: the lease is released at once all the same (step 6).
+        var run = Run(manager, [Reg(1, ran, body: async (_, _) => { started.SetResult(); await finish.Task; })], Options(), cts.Token);
+        await started.Task.WaitAsync(SafetyTimeout);
+        Volatile.Write(ref insideCancel, 1);
+        cts.Cancel();
+        Volatile.Write(ref insideCancel, 0);
+        await WaitUntil(() => manager.ReleaseMigrationLockCount == 1);
+        finish.SetResult();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.Equal([false], releasedInsideCancel);
+        Assert.Equal(1, manager.ReleaseMigrationLockCount);
+    }
 }

@@ -55,6 +55,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     private readonly string _heartbeatSql;
     private readonly string _releaseSql;
     private readonly string _listSql;
+    private readonly string _listRowsSql;
     private readonly string _persistSql;
 
     // Serialise the manager's own statements on each connection (a runner's heartbeat runs concurrently with its
@@ -144,20 +145,8 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         _readLeaseSql = $"SELECT owner_id, expires_at_ms FROM {_lockTable} WHERE lock_id = 1;";
         _heartbeatSql = $"UPDATE {_lockTable} SET expires_at_ms = {NowMs} + $lease_ms WHERE lock_id = 1 AND owner_id = $owner RETURNING expires_at_ms;";
         _releaseSql = $"DELETE FROM {_lockTable} WHERE lock_id = 1 AND owner_id = $owner;";
-        // The status is mapped to its enum value in SQL (exact, case-sensitive matches, as MigrationStatusText.Parse):
-        // reading 1,000 integers costs far less than 1,000 strings, and the text is read only for a row that is wrong.
-        _listSql =
-            $"""
-            SELECT migration_order,
-                CASE status
-                    WHEN '{MigrationStatusText.Pending}' THEN {(int)MigrationStatus.Pending}
-                    WHEN '{MigrationStatusText.Started}' THEN {(int)MigrationStatus.Started}
-                    WHEN '{MigrationStatusText.Failed}' THEN {(int)MigrationStatus.Failed}
-                    WHEN '{MigrationStatusText.Completed}' THEN {(int)MigrationStatus.Completed}
-                END,
-                status
-            FROM {_statusTable} ORDER BY migration_order;
-            """;
+        _listSql = CompactStatusList.Sql(_statusTable);
+        _listRowsSql = $"SELECT migration_order, status FROM {_statusTable} ORDER BY migration_order;";
         _persistSql =
             $"""
             INSERT INTO {_statusTable} (migration_order, status, updated_at)
@@ -411,16 +400,22 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
                 _listCommand.Prepare();
             }
 
-            // Microsoft.Data.Sqlite's async reader runs synchronously anyway; the synchronous one skips a task per row.
+            // Microsoft.Data.Sqlite runs its async methods synchronously anyway; the synchronous call skips a task.
             cancellationToken.ThrowIfCancellationRequested();
-            using var reader = _listCommand.ExecuteReader();
-            var statuses = new List<PersistedStatus>();
+            var compact = _listCommand.ExecuteScalar() as string;
+            if (CompactStatusList.TryParse(compact, out var statuses))
+            {
+                return statuses;
+            }
+
+            // Something the compact form cannot carry: read row by row, which names the bad row.
+            using var rows = connection.CreateCommand();
+            rows.CommandText = _listRowsSql;
+            using var reader = rows.ExecuteReader();
+            statuses.Clear();
             while (reader.Read())
             {
-                var order = reader.GetInt64(0);
-                statuses.Add(order >= 0 && !reader.IsDBNull(1)
-                    ? new PersistedStatus(order, (MigrationStatus)reader.GetInt32(1))
-                    : StatusRows.Read(_statusTableName, order, reader.IsDBNull(2) ? null : reader.GetString(2)));
+                statuses.Add(ReadStatusRow(reader));
             }
 
             return statuses;
@@ -576,6 +571,19 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         command.Parameters.AddWithValue(leaseParameter, lease);
         command.Prepare();
         return command;
+    }
+
+    /// <summary>One row of the status table, read strictly: an order that is not an integer is an error, not truncated.</summary>
+    private PersistedStatus ReadStatusRow(SqliteDataReader reader)
+    {
+        if (reader.IsDBNull(0) || reader.GetFieldType(0) != typeof(long))
+        {
+            var value = reader.IsDBNull(0) ? "NULL" : "'" + reader.GetString(0) + "'";
+            throw new InvalidDataException(
+                $"The table {_statusTableName} has a row with migration_order = {value}, which is not an integer. Fix or delete the row; nothing was run.");
+        }
+
+        return StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     private async Task<string> DescribeLeaseAsync(SqliteConnection connection, CancellationToken cancellationToken)

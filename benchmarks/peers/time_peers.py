@@ -84,7 +84,8 @@ for n in (100, 1000):
         print(f"  N={n:<5} {label:45} no-op {s(proc[('no-op', n, key)]):>12}   fresh {s(proc[('fresh', n, key)]):>12}", flush=True)
 shutil.rmtree(work, ignore_errors=True)
 
-# In-process figures from BenchmarkDotNet (Workload/Result measurements: one operation each, overhead subtracted).
+# In-process figures from BenchmarkDotNet (Workload/Result measurements, overhead subtracted), per operation: a no-op
+# iteration makes as many runs as fill 250 ms, a fresh iteration one.
 BDN_KEYS = {"Floor": "floor", "Sgm": "sgm", "FluentMigrator": "fm", "DbUp": "dbup",
             "FloorNoWal": "floor-nowal", "SgmNoWal": "sgm-nowal"}
 inproc = {}
@@ -95,7 +96,7 @@ for f in glob.glob(os.path.join(A.out, "bdn/results/*-report-full-compressed.jso
     for b in d["Benchmarks"]:
         params = dict(p.split("=", 1) for p in b["Parameters"].split("&"))
         scenario = "no-op" if b["Method"] == "NoOp" else "fresh"
-        vals = [m["Nanoseconds"] / 1e6 for m in b["Measurements"]
+        vals = [m["Nanoseconds"] / m["Operations"] / 1e6 for m in b["Measurements"]
                 if m["IterationMode"] == "Workload" and m["IterationStage"] == "Result"]
         if params["Contender"] not in BDN_KEYS:
             print(f"  (skipping an unknown BenchmarkDotNet contender {params['Contender']!r} in {os.path.basename(f)})")
@@ -127,8 +128,8 @@ w(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; 
   f"{host.get('OsVersion', platform.platform())}; .NET {host.get('RuntimeVersion', '?')}; "
   f"{host.get('BenchmarkDotNetCaption', 'BenchmarkDotNet')} {host.get('BenchmarkDotNetVersion', '')}.")
 w("")
-w("Milliseconds, median (min–max). In process: BenchmarkDotNet, one operation per iteration "
-  "(no-op: 15 iterations after 3 warm-ups; fresh: 5 after 1). Whole process: start to exit, "
+w("Milliseconds, median (min–max). In process: BenchmarkDotNet, per run (no-op: steady state, 20 iterations of "
+  "~250 ms after 10 warm-ups; fresh: one run per iteration, 5 after 1). Whole process: start to exit, "
   f"{A.noop_runs} runs (no-op) / {A.fresh_runs} runs (fresh).")
 w("")
 labels = {c[0]: c[1] for c in CONTENDERS}

@@ -4,7 +4,7 @@ namespace Peers.Floor;
 
 /// <summary>
 /// The floor: exactly the SQL a SourceGenMigrations run on SQLite issues (database lock with BEGIN IMMEDIATE, the two
-/// tables, the lease upsert, the status list, PENDING for all then STARTED / migration / COMPLETED for each, the lease
+/// tables, the lease upsert, the status list (one value, as the manager reads it), PENDING for all then STARTED / migration / COMPLETED for each, the lease
 /// delete), each status write its own autocommit statement as the run semantics require, issued directly on one
 /// connection with prepared commands. Same table definitions and statement texts as SqliteMigrationManager.
 /// </summary>
@@ -37,7 +37,20 @@ public static class FloorContender
         RETURNING expires_at_ms;
         """;
 
-    private const string ListSql = "SELECT migration_order, status FROM \"migration_status\" ORDER BY migration_order;";
+    // SqliteMigrationManager lists the statuses as one value (see CompactStatusList): so does the floor.
+    private const string ListSql =
+        """
+        SELECT group_concat(
+            ifnull(migration_order, '?') ||
+            CASE status
+                WHEN 'COMPLETED' THEN 'c'
+                WHEN 'STARTED' THEN 's'
+                WHEN 'FAILED' THEN 'f'
+                WHEN 'PENDING' THEN 'p'
+                ELSE '?'
+            END, ',')
+        FROM "migration_status";
+        """;
 
     private const string PersistSql =
         """
@@ -82,11 +95,11 @@ public static class FloorContender
         using (var list = connection.CreateCommand())
         {
             list.CommandText = ListSql;
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
+            var text = list.ExecuteScalar() as string;
+            foreach (var range in text.AsSpan().Split(','))
             {
-                var order = reader.GetInt64(0);
-                if (order >= 1 && order <= count && reader.GetString(1) == "COMPLETED")
+                var entry = text.AsSpan(range);
+                if (entry.Length > 1 && entry[^1] == 'c' && int.TryParse(entry[..^1], out var order) && order >= 1 && order <= count)
                 {
                     completed[order] = true;
                 }

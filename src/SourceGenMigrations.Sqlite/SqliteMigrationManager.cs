@@ -11,10 +11,12 @@ namespace SourceGenMigrations.Sqlite;
 /// on one machine.
 /// </summary>
 /// <remarks>
-/// <para><b>Connections</b>: two. The <i>data connection</i> takes the database lock, creates the tables, reads and writes
-/// the statuses, and is the one served to migrations (<see cref="GetService"/>): the schema a migration changes is never
-/// re-read by another connection of this runner, and statuses cost no extra connection. The <i>lease connection</i> runs
-/// only the lease statements, since the heartbeat runs while a migration uses the data connection.</para>
+/// <para><b>Connections</b>: one, sometimes two. The <i>data connection</i> takes the database lock, creates the tables,
+/// reads and writes the statuses, takes and releases the lease, and is the one served to migrations
+/// (<see cref="GetService"/>): the schema a migration changes is never re-read by another connection of this runner, and
+/// a run costs one schema parse (SQLite parses the whole schema once per connection). The <i>lease connection</i> is
+/// opened only when a lease statement must run beside a migration: the heartbeat, and a release while a migration may
+/// still be running (after a cancelled run). A run shorter than the heartbeat interval never opens it.</para>
 /// <para><b>Database lock</b>: a <c>BEGIN IMMEDIATE</c> transaction on the data connection, held from
 /// <see cref="AcquireDbLockAsync"/> to <see cref="ReleaseDbLockAsync"/>; the tables are created inside it. While another
 /// connection writes, the manager retries until it gets the lock or the token is cancelled. A transaction that cannot be
@@ -69,6 +71,8 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     private SqliteCommand? _listCommand;
     private SqliteCommand? _heartbeatCommand;
     private bool _holdsDbLock;
+    private bool _migrationMayRun;
+    private int _connectionsOpened;
     private bool _disposed;
 
     /// <summary>Creates a manager for the database of <paramref name="connectionString"/> (for example <c>Data Source=app.db</c>).</summary>
@@ -163,6 +167,9 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
 
     /// <summary>The status table's name (unquoted).</summary>
     public string StatusTableName => _statusTableName;
+
+    /// <summary>How many connections this manager opened (tests: a run that beats no heartbeat opens one).</summary>
+    internal int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
 
     /// <inheritdoc/>
     public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
@@ -290,15 +297,22 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         {
             cancellationToken.ThrowIfCancellationRequested();
             (bool Taken, long ExpiresAtMs, string? Holder) attempt;
-            await _leaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // On the data connection: no migration runs before the lease is taken, and a second connection would
+            // parse the whole schema again (on a cold start, the largest cost of a run that has nothing to do).
+            await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var connection = GetDataConnection();
+                if (!_holdsDbLock)
+                {
+                    await ThrowIfTransactionOpenAsync(connection, "take the migration lease").ConfigureAwait(false);
+                }
+
                 attempt = await TryAcquireAsync(connection, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                _leaseGate.Release();
+                _dataGate.Release();
             }
 
             if (attempt.Taken)
@@ -459,6 +473,10 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
             _persistCommand.Parameters[0].Value = order;
             _persistCommand.Parameters[1].Value = text;
             await _persistCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            // From STARTED until the next status a migration may be using the data connection (and after a cancelled
+            // run, may still be): the lease is then released on the lease connection.
+            Volatile.Write(ref _migrationMayRun, status == MigrationStatus.Started);
         }
         finally
         {
@@ -467,15 +485,38 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// On the data connection, unless a migration may still be using it (its STARTED status was the last one written,
+    /// as when a cancelled run releases the lease while the migration returns): then on the lease connection.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The lease was no longer held by this runner (nothing was deleted).</exception>
     public async Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
+        var onLeaseConnection = Volatile.Read(ref _migrationMayRun);
+        var gate = onLeaseConnection ? _leaseGate : _dataGate;
         string? lost = null;
-        await _leaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
+            SqliteConnection connection;
+            if (onLeaseConnection)
+            {
+                connection = await GetLeaseConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                connection = GetDataConnection();
+
+                // A transaction a migration left open would swallow the delete: end it first (the status write after
+                // that migration has reported it already), so the lease is released all the same.
+                if (!_holdsDbLock && !IsAutocommit(connection))
+                {
+                    await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+                    connection = GetDataConnection();
+                }
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = _releaseSql;
             command.Parameters.AddWithValue("$owner", OwnerId);
@@ -489,7 +530,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         }
         finally
         {
-            _leaseGate.Release();
+            gate.Release();
         }
 
         LeaseLog.LeaseLost(_logger, _lockTableName, OwnerId, lost);
@@ -621,6 +662,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         try
         {
             connection.Open();
+            Interlocked.Increment(ref _connectionsOpened);
             if (_useWal)
             {
                 using var command = connection.CreateCommand();

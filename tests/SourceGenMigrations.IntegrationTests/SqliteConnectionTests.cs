@@ -111,4 +111,102 @@ public sealed class SqliteConnectionTests
         await manager.ReleaseDbLockAsync(CancellationToken.None);
         Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM migration_status"));
     }
+
+    [Fact]
+    public async Task A_run_that_beats_no_heartbeat_opens_one_connection_and_takes_and_releases_the_lease_on_it()
+    {
+        await using var db = new SqliteTarget();
+        var ran = 0;
+        var registrations = Enumerable.Range(1, 3)
+            .Select(order => new MigrationRegistration(order, (_, _) => { ran++; return Task.CompletedTask; }))
+            .ToArray();
+        var fresh = new SqliteMigrationManager(db.ConnectionString);
+        var noOp = new SqliteMigrationManager(db.ConnectionString);
+
+        await MigrationRunner.RunAsync(fresh, registrations, Options());
+        await MigrationRunner.RunAsync(noOp, registrations, Options());
+
+        // One schema parse per run: SQLite parses the whole schema on each connection's first statement.
+        Assert.Equal(1, fresh.ConnectionsOpened);
+        Assert.Equal(1, noOp.ConnectionsOpened);
+        Assert.Equal(3, ran);
+        Assert.Empty(await db.ReadLeaseAsync());
+        await fresh.DisposeAsync();
+        await noOp.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_heartbeat_runs_on_its_own_connection_beside_a_migration_using_the_served_one()
+    {
+        await using var db = new SqliteTarget();
+        await using var manager = new SqliteMigrationManager(db.ConnectionString);
+        var options = new MigrationOptions
+        {
+            ConfigProvider = () => new MigrationConfig { HeartbeatIntervalMilliseconds = 20, DeadlineMilliseconds = 60_000 },
+        };
+        long leaseBefore = 0;
+        long leaseDuring = 0;
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, ct) =>
+            {
+                var connection = Served(context);
+                leaseBefore = await ExpiresAtAsync(connection, ct);
+
+                // Keep the served connection busy until a heartbeat extended the lease from the other connection.
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                while ((leaseDuring = await ExpiresAtAsync(connection, ct)) == leaseBefore && watch.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    await Task.Delay(5, ct);
+                }
+            }),
+        };
+
+        await MigrationRunner.RunAsync(manager, registrations, options);
+
+        Assert.True(leaseDuring > leaseBefore, "no heartbeat extended the lease while the migration ran");
+        Assert.Equal(2, manager.ConnectionsOpened);
+        Assert.Empty(await db.ReadLeaseAsync());
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_releases_the_lease_beside_a_migration_still_using_the_served_connection()
+    {
+        await using var db = new SqliteTarget();
+        await using var manager = new SqliteMigrationManager(db.ConnectionString);
+        using var cts = new CancellationTokenSource();
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var statementsAfterCancel = 0;
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, _) =>
+            {
+                // Ignores cancellation and keeps using its connection until the lease is gone.
+                var connection = Served(context);
+                await cts.CancelAsync();
+                while (!released.Task.IsCompleted)
+                {
+                    await ExpiresAtAsync(connection, CancellationToken.None);
+                    statementsAfterCancel++;
+                    if ((await db.ReadLeaseAsync()).Count == 0)
+                    {
+                        released.SetResult();
+                    }
+                }
+            }),
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MigrationRunner.RunAsync(manager, registrations, Options(), cts.Token));
+
+        Assert.True(statementsAfterCancel > 0);
+        Assert.Equal(2, manager.ConnectionsOpened);
+        Assert.Equal(new Dictionary<long, string> { [1] = "STARTED" }, await db.StatusesAsync());
+    }
+
+    private static async Task<long> ExpiresAtAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(expires_at_ms), 0) FROM migration_lock";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 }

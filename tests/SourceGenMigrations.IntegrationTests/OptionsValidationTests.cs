@@ -84,7 +84,12 @@ public sealed class OptionsValidationTests
         using var a = new SqliteMigrationManager("Data Source=x.db");
         using var b = new SqliteMigrationManager("Data Source=x.db");
         Assert.StartsWith(Environment.MachineName + "/" + Environment.ProcessId + "/", a.OwnerId, StringComparison.Ordinal);
+        Assert.Matches("/[0-9a-f]{12}$", a.OwnerId);
         Assert.NotEqual(a.OwnerId, b.OwnerId);
+
+        // Many at once: the random part keeps every manager of a process apart.
+        var ids = Enumerable.Range(0, 1_000).Select(_ => { using var m = new SqliteMigrationManager("Data Source=x.db"); return m.OwnerId; }).ToHashSet();
+        Assert.Equal(1_000, ids.Count);
     }
 
     [Fact]

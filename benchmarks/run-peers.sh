@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The one command of the peer comparison (issue 7): builds the contenders, publishes the NativeAOT ones, runs the
 # in-process BenchmarkDotNet figures, times whole processes (median of repeated runs) and writes the table to
-# artifacts/peers/peers-table.md (and prints it). About 10-15 minutes on a 2-core machine.
+# artifacts/peers/peers-table.md (and prints it). About 12 minutes on a 2-core machine (5 without PostgreSQL).
 #
 #   benchmarks/run-peers.sh                 # everything
 #   PEERS_SKIP_BDN=1 benchmarks/run-peers.sh   # whole processes only (reuses an earlier BenchmarkDotNet result if any)
 #   PEERS_NOOP_RUNS=15 PEERS_FRESH_RUNS=5     # repeats of each whole-process case (defaults)
 #   PEERS_DB_DIR=/some/disk                   # where the database files go (default: a folder in the temp directory)
 #   PEERS_CONTENDERS=Sgm,Floor               # in-process contenders (default: all); PEERS_ONLY=sgm,floor for whole processes
+#   PEERS_PG_CONNECTION_STRING="Host=...;Port=...;Username=...;Database=postgres"   # PostgreSQL server to use
+#                                             (it creates and drops sgm_peers_* databases); unset: a throwaway cluster
+#                                             from the Debian binaries when they are installed; PEERS_POSTGRES=0: skip it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -16,11 +19,26 @@ mkdir -p "$out"
 
 command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; }
 
+# PostgreSQL: the given server, else a throwaway cluster (loopback, free port, trust auth), else none.
+if [[ "${PEERS_POSTGRES:-1}" != "0" && -z "${PEERS_PG_CONNECTION_STRING:-}" ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  source .ci/postgres.sh
+  pg_dir=$(mktemp -d /tmp/sgm-peers-pg-XXXXXX)
+  start_postgres "$pg_dir"
+  trap '$PG_STOP >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+  export PEERS_PG_CONNECTION_STRING="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+  echo "== PostgreSQL: throwaway cluster on port $PG_PORT"
+fi
+[[ "${PEERS_POSTGRES:-1}" == "0" ]] && unset PEERS_PG_CONNECTION_STRING
+filters=('SourceGenMigrations.Benchmarks.Peers.NoOpBenchmarks*' 'SourceGenMigrations.Benchmarks.Peers.FreshBenchmarks*')
+[[ -n "${PEERS_PG_CONNECTION_STRING:-}" ]] && filters+=('*Postgres*')
+
 echo "== build (Release, JIT)"
 dotnet build benchmarks/SourceGenMigrations.Benchmarks.Peers -c Release -nologo -v q
 
-echo "== publish NativeAOT (SourceGenMigrations, floor)"
-for p in Sgm Floor; do
+echo "== publish NativeAOT (SourceGenMigrations, floor; SQLite, and PostgreSQL when measured)"
+aot_projects=(Sgm Floor)
+[[ -n "${PEERS_PG_CONNECTION_STRING:-}" ]] && aot_projects+=(SgmPostgres FloorPostgres)
+for p in "${aot_projects[@]}"; do
   dotnet publish "benchmarks/peers/Peers.$p" -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker=clang-14 \
     -nologo -v q -o "$out/aot/Peers.$p"
 done
@@ -29,7 +47,7 @@ if [[ "${PEERS_SKIP_BDN:-}" != "1" ]]; then
   echo "== in process (BenchmarkDotNet)"
   rm -rf "$out/bdn"
   dotnet "benchmarks/SourceGenMigrations.Benchmarks.Peers/bin/Release/net10.0/SourceGenMigrations.Benchmarks.Peers.dll" \
-    --filter '*' --artifacts "$out/bdn" --exporters json github | tee "$out/bdn.log" | grep -E '^\|' || true
+    --filter "${filters[@]}" --artifacts "$out/bdn" --exporters json github | tee "$out/bdn.log" | grep -E '^\|' || true
 fi
 
 echo "== whole processes"

@@ -7,8 +7,10 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.Data.Sqlite;
 using Peers.DbUp;
 using Peers.Floor;
+using Peers.FloorPostgres;
 using Peers.FluentMigrator;
 using Peers.Sgm;
+using Peers.SgmPostgres;
 
 namespace SourceGenMigrations.Benchmarks.Peers;
 
@@ -155,4 +157,132 @@ public class FreshBenchmarks : PeerBenchmarkBase
 
     [GlobalCleanup]
     public void Cleanup() => DeleteDirectory();
+}
+
+/// <summary>The contenders on PostgreSQL (the rollback-journal variants are SQLite's).</summary>
+public enum PostgresContender
+{
+    Floor,
+    Sgm,
+    FluentMigrator,
+    DbUp,
+}
+
+/// <summary>
+/// What the PostgreSQL benchmarks share: a new database per case (no-op) or per run (fresh), created on the server of
+/// PEERS_PG_CONNECTION_STRING (a connection string to a database the benchmark may create databases from, e.g.
+/// <c>Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres</c>; benchmarks/run-peers.sh sets it).
+/// </summary>
+public abstract class PostgresPeerBenchmarkBase
+{
+    private int _databases;
+
+    [ParamsAllValues]
+    public PostgresContender Contender { get; set; }
+
+    [Params(100, 1000)]
+    public int N { get; set; }
+
+    private static string Admin =>
+        Environment.GetEnvironmentVariable("PEERS_PG_CONNECTION_STRING") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("Set PEERS_PG_CONNECTION_STRING to run the PostgreSQL benchmarks (benchmarks/run-peers.sh does).");
+
+    /// <summary>Creates an empty database and returns the connection string of it.</summary>
+    protected string CreateDatabase()
+    {
+        // Unique in the process: a contender may keep a data source per connection string, and a dropped database's
+        // name used again would hand it connections the drop terminated.
+        var name = "sgm_peers_" + Contender.ToString().ToLowerInvariant() + "_" + N.ToString(CultureInfo.InvariantCulture) + "_"
+            + Interlocked.Increment(ref _databases).ToString(CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..8];
+        ExecuteOnAdmin($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        ExecuteOnAdmin($"CREATE DATABASE {name}");
+        return new Npgsql.NpgsqlConnectionStringBuilder(Admin) { Database = name }.ConnectionString;
+    }
+
+    protected static void DropDatabase(string connectionString)
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database;
+        ExecuteOnAdmin($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    }
+
+    /// <summary>One run of the contender against the database of <paramref name="connectionString"/>.</summary>
+    protected void RunContender(string connectionString)
+    {
+        switch (Contender)
+        {
+            case PostgresContender.Floor:
+                FloorPostgresContender.Run(connectionString, N);
+                break;
+            case PostgresContender.Sgm:
+                SgmPostgresContender.RunAsync(connectionString, N).GetAwaiter().GetResult();
+                break;
+            case PostgresContender.FluentMigrator:
+                FluentMigratorContender.Run(connectionString, N);
+                break;
+            case PostgresContender.DbUp:
+                DbUpContender.Run(connectionString, N);
+                break;
+            default:
+                throw new InvalidOperationException(Contender.ToString());
+        }
+    }
+
+    private static void ExecuteOnAdmin(string sql)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(Admin);
+        connection.Open();
+        using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>No-op run on PostgreSQL: all N migrations already applied.</summary>
+[Config(typeof(Config))]
+public class PostgresNoOpBenchmarks : PostgresPeerBenchmarkBase
+{
+    private string _database = "";
+
+    private sealed class Config : ManualConfig
+    {
+        // As NoOpBenchmarks: steady state.
+        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1).WithWarmupCount(10).WithIterationCount(20).WithIterationTime(TimeInterval.FromMilliseconds(250)).WithUnrollFactor(1));
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _database = CreateDatabase();
+        RunContender(_database);
+    }
+
+    [Benchmark(Description = "no-op")]
+    public void NoOp() => RunContender(_database);
+
+    [GlobalCleanup]
+    public void Cleanup() => DropDatabase(_database);
+}
+
+/// <summary>Fresh run on PostgreSQL: an empty database, apply N.</summary>
+[Config(typeof(Config))]
+public class PostgresFreshBenchmarks : PostgresPeerBenchmarkBase
+{
+    private string _database = "";
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+            .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
+    }
+
+    [IterationSetup]
+    public void NewDatabase() => _database = CreateDatabase();
+
+    [Benchmark(Description = "fresh")]
+    public void Fresh() => RunContender(_database);
+
+    [IterationCleanup]
+    public void DropIt() => DropDatabase(_database);
 }

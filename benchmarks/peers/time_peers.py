@@ -64,7 +64,43 @@ def run(cmd):
     return ns / 1e6
 
 
-proc = {}  # (scenario, N, key) -> list of ms
+PG = os.environ.get("PEERS_PG_CONNECTION_STRING", "")
+# On PostgreSQL: the floor and SourceGenMigrations are programs of their own (no binary carries both drivers).
+PG_CONTENDERS = [
+    ("floor", "floor (raw SQL), JIT", [JIT.format("Peers.FloorPostgres")], []),
+    ("floor-aot", "floor (raw SQL), NativeAOT", [AOT.format("Peers.FloorPostgres")], []),
+    ("sgm", "SourceGenMigrations, JIT", [JIT.format("Peers.SgmPostgres")], []),
+    ("sgm-aot", "SourceGenMigrations, NativeAOT", [AOT.format("Peers.SgmPostgres")], []),
+    ("fm", "FluentMigrator 8.0.1, JIT", [JIT.format("Peers.FluentMigrator")], []),
+    ("dbup", "DbUp 6.1.1 (dbup-postgresql 7.0.1), JIT", [JIT.format("Peers.DbUp")], []),
+]
+if A.only:
+    PG_CONTENDERS = [c for c in PG_CONTENDERS if c[0] in keep]
+
+
+def pg_settings(cs):
+    return {k.strip().lower(): v.strip() for k, v in (p.split("=", 1) for p in cs.split(";") if "=" in p)}
+
+
+def psql(sql):
+    o = pg_settings(PG)
+    env = dict(os.environ, PGPASSWORD=o.get("password", ""))
+    r = subprocess.run(["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"),
+                        "-U", o.get("username", "postgres"), "-d", o.get("database", "postgres"), "-c", sql],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise SystemExit(f"psql failed: {r.stderr.decode()[-2000:]}")
+
+
+def pg_database(name):
+    """A new, empty database; returns its connection string."""
+    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(f"CREATE DATABASE {name}")
+    parts = [p for p in PG.split(";") if p and not p.strip().lower().startswith("database=")]
+    return ";".join(parts + [f"Database={name}"])
+
+
+proc = {}  # (scenario, N, key) -> list of ms; PostgreSQL keys are prefixed "pg-"
 for n in (100, 1000):
     for key, label, prog, flags in CONTENDERS:
         db = os.path.join(work, f"{key}-{n}.db")
@@ -82,6 +118,26 @@ for n in (100, 1000):
         remove(db)
         s = lambda v: f"{statistics.median(v):.1f} ms"
         print(f"  N={n:<5} {label:45} no-op {s(proc[('no-op', n, key)]):>12}   fresh {s(proc[('fresh', n, key)]):>12}", flush=True)
+if PG:
+    if not shutil.which("psql"):
+        raise SystemExit("PEERS_PG_CONNECTION_STRING is set but psql is missing (apt-get install postgresql-client)")
+    for n in (100, 1000):
+        for key, label, prog, flags in PG_CONTENDERS:
+            name = f"sgm_peers_proc_{key.replace('-', '_')}_{n}"
+            db = pg_database(name)
+            cmd = lambda: prog + [db, str(n)]
+            run(cmd())
+            run(cmd())
+            proc[("no-op", n, "pg-" + key)] = [run(cmd()) for _ in range(A.noop_runs)]
+            times = []
+            for _ in range(A.fresh_runs):
+                db = pg_database(name)
+                times.append(run(cmd()))
+            proc[("fresh", n, "pg-" + key)] = times
+            psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            s = lambda v: f"{statistics.median(v):.1f} ms"
+            print(f"  PostgreSQL N={n:<5} {label:34} no-op {s(proc[('no-op', n, 'pg-' + key)]):>12}   fresh {s(proc[('fresh', n, 'pg-' + key)]):>12}", flush=True)
+
 shutil.rmtree(work, ignore_errors=True)
 
 # In-process figures from BenchmarkDotNet (Workload/Result measurements, overhead subtracted), per operation: a no-op
@@ -96,12 +152,13 @@ for f in glob.glob(os.path.join(A.out, "bdn/results/*-report-full-compressed.jso
     for b in d["Benchmarks"]:
         params = dict(p.split("=", 1) for p in b["Parameters"].split("&"))
         scenario = "no-op" if b["Method"] == "NoOp" else "fresh"
+        prefix = "pg-" if "Postgres" in b["Type"] else ""
         vals = [m["Nanoseconds"] / m["Operations"] / 1e6 for m in b["Measurements"]
                 if m["IterationMode"] == "Workload" and m["IterationStage"] == "Result"]
         if params["Contender"] not in BDN_KEYS:
             print(f"  (skipping an unknown BenchmarkDotNet contender {params['Contender']!r} in {os.path.basename(f)})")
             continue
-        inproc[(scenario, int(params["N"]), BDN_KEYS[params["Contender"]])] = vals
+        inproc[(scenario, int(params["N"]), prefix + BDN_KEYS[params["Contender"]])] = vals
 
 
 def cell(v):
@@ -118,8 +175,18 @@ def med(table, scenario, n, key):
 
 
 def ratio(a, b):
-    return f"{a / b:.1f}×" if a and b else "–"
+    if not (a and b):
+        return "–"
+    return f"{a / b:.1f}×" if a / b >= 1 else f"{a / b:.2f}×"
 
+
+host_pg_version = ""
+if PG and shutil.which("psql"):
+    o = pg_settings(PG)
+    r = subprocess.run(["psql", "-X", "-At", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"), "-U", o.get("username", "postgres"),
+                        "-d", o.get("database", "postgres"), "-c", "SHOW server_version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       env=dict(os.environ, PGPASSWORD=o.get("password", "")))
+    host_pg_version = "PostgreSQL " + r.stdout.decode().strip() if r.returncode == 0 else ""
 
 lines = []
 w = lines.append
@@ -135,14 +202,33 @@ w("")
 labels = {c[0]: c[1] for c in CONTENDERS}
 for scenario in ("no-op", "fresh"):
     for n in (1000, 100):
-        w(f"**{scenario}, N = {n:,}**")
+        w(f"**{scenario}, N = {n:,}, SQLite file**")
         w("")
         w("| contender | in process | whole process |")
         w("|---|---:|---:|")
         for key, label, _, _ in CONTENDERS:
             w(f"| {label} | {cell(inproc.get((scenario, n, key)))} | {cell(proc.get((scenario, n, key)))} |")
         w("")
-w("**Ratios (medians).** \"peer / SGM\": how many times faster SourceGenMigrations is; \"SGM / floor\": its cost over the floor.")
+if any(k[2].startswith("pg-") for k in list(inproc) + list(proc)):
+    w("**PostgreSQL** (" + (host_pg_version or "server") + "; a new database per fresh run; default durability: every commit waits for fsync)")
+    w("")
+    for n in (1000, 100):
+        w(f"| PostgreSQL, N = {n:,} | no-op in process | no-op whole process | fresh in process | fresh whole process |")
+        w("|---|---:|---:|---:|---:|")
+        for key, label, _, _ in PG_CONTENDERS:
+            k = "pg-" + key
+            w(f"| {label} | {cell(inproc.get(('no-op', n, k)))} | {cell(proc.get(('no-op', n, k)))} | {cell(inproc.get(('fresh', n, k)))} | {cell(proc.get(('fresh', n, k)))} |")
+        w("")
+    w("| PostgreSQL ratios (medians) | FluentMigrator / SGM | DbUp / SGM | SGM / floor |")
+    w("|---|---:|---:|---:|")
+    for scenario in ("no-op", "fresh"):
+        for n in (1000, 100):
+            m = lambda k: med(inproc, scenario, n, "pg-" + k)
+            w(f"| {scenario} {n:,}, in process | {ratio(m('fm'), m('sgm'))} | {ratio(m('dbup'), m('sgm'))} | {ratio(m('sgm'), m('floor'))} |")
+            m = lambda k: med(proc, scenario, n, "pg-" + k)
+            w(f"| {scenario} {n:,}, whole process, SGM NativeAOT | {ratio(m('fm'), m('sgm-aot'))} | {ratio(m('dbup'), m('sgm-aot'))} | {ratio(m('sgm-aot'), m('floor-aot'))} (AOT floor) |")
+    w("")
+w("**Ratios (medians, SQLite).** \"peer / SGM\": how many times faster SourceGenMigrations is; \"SGM / floor\": its cost over the floor.")
 w("")
 w("| case | FluentMigrator / SGM | DbUp / SGM | SGM / floor | SGM rollback journal: FluentMigrator / SGM | SGM / floor (both rollback journal) |")
 w("|---|---:|---:|---:|---:|---:|")
@@ -162,7 +248,7 @@ def target(desc, value, ok):
     w(f"| {desc} | {value} | {'met' if ok else '**missed**'} |")
 
 
-w("| target (issue 7) | measured | |")
+w("| target (issue 7; SQLite, the embedded default) | measured | |")
 w("|---|---:|---|")
 i = lambda s, k: med(inproc, s, 1000, k)
 p = lambda s, k: med(proc, s, 1000, k)

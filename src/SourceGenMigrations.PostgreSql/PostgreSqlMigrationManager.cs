@@ -61,6 +61,11 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
     }
 
     /// <summary>Creates a manager that builds, owns and disposes a data source from <paramref name="connectionString"/>.</summary>
+    /// <remarks>
+    /// Right for the usual single run at start-up. Each manager built this way opens its own physical connections and
+    /// makes Npgsql load the database's type information again (milliseconds on every run); where a process creates
+    /// managers repeatedly, or already has an <see cref="NpgsqlDataSource"/> for the database, pass that instead.
+    /// </remarks>
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="options">Schema, table names, lease, polling, owner id, logging; null means the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="connectionString"/> is null.</exception>

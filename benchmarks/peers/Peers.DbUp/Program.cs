@@ -1,6 +1,6 @@
 using Peers;
 using Peers.DbUp;
 
-// Peers.DbUp <database file> <N: 100 or 1000>: one run of DbUp, start to exit.
+// Peers.DbUp <SQLite file | PostgreSQL connection string> <N: 100 or 1000>: one run of DbUp, start to exit.
 var (file, count, _) = Workload.ParseArgs(args, "Peers.DbUp");
 DbUpContender.Run(file, count);

@@ -106,42 +106,27 @@ public static class FloorContender
             }
         }
 
-        var toRun = new List<int>();
-        for (var i = 1; i <= count; i++)
-        {
-            if (!completed[i])
-            {
-                toRun.Add(i);
-            }
-        }
-
-        if (toRun.Count > 0)
+        if (Array.IndexOf(completed, false, 1) >= 0)
         {
             using var persist = connection.CreateCommand();
             persist.CommandText = PersistSql;
             var orderParameter = persist.Parameters.Add("$order", SqliteType.Integer);
             var statusParameter = persist.Parameters.Add("$status", SqliteType.Text);
             persist.Prepare();
-            void Persist(int order, string status)
-            {
-                orderParameter.Value = order;
-                statusParameter.Value = status;
-                persist.ExecuteNonQuery();
-            }
-
-            foreach (var i in toRun)
-            {
-                Persist(i, "PENDING");
-            }
-
             using var migrate = connection.CreateCommand();
-            foreach (var i in toRun)
-            {
-                Persist(i, "STARTED");
-                migrate.CommandText = Workload.Statement(i);
-                migrate.ExecuteNonQuery();
-                Persist(i, "COMPLETED");
-            }
+            Workload.ApplyPending(
+                completed,
+                (order, status) =>
+                {
+                    orderParameter.Value = order;
+                    statusParameter.Value = status;
+                    persist.ExecuteNonQuery();
+                },
+                i =>
+                {
+                    migrate.CommandText = Workload.Statement(i);
+                    migrate.ExecuteNonQuery();
+                });
         }
 
         using (var release = connection.CreateCommand())

@@ -1,6 +1,6 @@
 using Peers;
 using Peers.FluentMigrator;
 
-// Peers.FluentMigrator <database file> <N: 100 or 1000>: one run of FluentMigrator, start to exit.
+// Peers.FluentMigrator <SQLite file | PostgreSQL connection string> <N: 100 or 1000>: one run of FluentMigrator, start to exit.
 var (file, count, _) = Workload.ParseArgs(args, "Peers.FluentMigrator");
 FluentMigratorContender.Run(file, count);

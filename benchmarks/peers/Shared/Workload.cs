@@ -12,18 +12,58 @@ internal static class Workload
     public static string Statement(long i) =>
         string.Create(CultureInfo.InvariantCulture, $"CREATE TABLE IF NOT EXISTS t_{i} (id INTEGER)");
 
+    /// <summary>
+    /// Whether a contender's target is a PostgreSQL database (an Npgsql connection string, which contains '=') rather
+    /// than an SQLite file path.
+    /// </summary>
+    public static bool IsPostgres(string target) => target.Contains('=', StringComparison.Ordinal);
+
     /// <summary>A Microsoft.Data.Sqlite connection string for a database file.</summary>
     public static string ConnectionString(string file) => "Data Source=" + file;
 
-    /// <summary>Parses <c>&lt;database file&gt; &lt;N&gt; [flags]</c>, the command line of every contender program.</summary>
+    /// <summary>
+    /// Parses <c>&lt;database file or PostgreSQL connection string&gt; &lt;N&gt; [flags]</c>, the command line of every
+    /// contender program.
+    /// </summary>
     public static (string File, int Count, string[] Flags) ParseArgs(string[] args, string name)
     {
         if (args.Length < 2 || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
             || count < 1 || count > MaxCount)
         {
-            throw new ArgumentException($"usage: {name} <database file> <N: 1..{MaxCount}> [flags]");
+            throw new ArgumentException($"usage: {name} <SQLite file | PostgreSQL connection string> <N: 1..{MaxCount}> [flags]");
         }
 
         return (args[0], count, args[2..]);
+    }
+
+    /// <summary>
+    /// The run semantics as the floors issue them: PENDING for every migration to run, then for each in order STARTED,
+    /// the migration, COMPLETED (every write its own statement).
+    /// </summary>
+    /// <param name="completed">completed[i]: migration i is COMPLETED (index 0 unused).</param>
+    /// <param name="persist">Writes the status of a migration.</param>
+    /// <param name="migrate">Runs migration i.</param>
+    public static void ApplyPending(bool[] completed, Action<int, string> persist, Action<int> migrate)
+    {
+        var toRun = new List<int>();
+        for (var i = 1; i < completed.Length; i++)
+        {
+            if (!completed[i])
+            {
+                toRun.Add(i);
+            }
+        }
+
+        foreach (var i in toRun)
+        {
+            persist(i, "PENDING");
+        }
+
+        foreach (var i in toRun)
+        {
+            persist(i, "STARTED");
+            migrate(i);
+            persist(i, "COMPLETED");
+        }
     }
 }

@@ -303,10 +303,20 @@ public sealed class RunnerHeartbeatTests
     [Fact]
     public async Task Heartbeat_on_the_real_clock_with_a_1_ms_interval_fails_three_times()
     {
-        // The literal case on TimeProvider.System: nothing below depends on the machine's speed.
+        // The literal case on TimeProvider.System: nothing below depends on the machine's speed. The beats
+        // fail only once the migration runs: on a loaded machine three 1 ms beats could otherwise all fail before it
+        // starts, and the run would stop before STARTED (a different, also correct, sequence).
+        var migrationRuns = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var manager = new FakeMigrationManager
         {
-            Hook = (step, n, _) => step == ManagerStep.Heartbeat ? throw new BoomException($"lease lost {n}") : Task.CompletedTask,
+            Hook = async (step, n, _) =>
+            {
+                if (step == ManagerStep.Heartbeat)
+                {
+                    await migrationRuns.Task;
+                    throw new BoomException($"lease lost {n}");
+                }
+            },
         };
         var saw = false;
 
@@ -316,6 +326,7 @@ public sealed class RunnerHeartbeatTests
                 [
                     Reg(1, [], body: async (_, ct) =>
                     {
+                        migrationRuns.SetResult();
                         await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, TaskScheduler.Default);
                         saw = true;
                         ct.ThrowIfCancellationRequested();

@@ -175,8 +175,6 @@ public enum PostgresContender
 /// </summary>
 public abstract class PostgresPeerBenchmarkBase
 {
-    private int _databases;
-
     [ParamsAllValues]
     public PostgresContender Contender { get; set; }
 
@@ -194,7 +192,7 @@ public abstract class PostgresPeerBenchmarkBase
         // Unique in the process: a contender may keep a data source per connection string, and a dropped database's
         // name used again would hand it connections the drop terminated.
         var name = "sgm_peers_" + Contender.ToString().ToLowerInvariant() + "_" + N.ToString(CultureInfo.InvariantCulture) + "_"
-            + Interlocked.Increment(ref _databases).ToString(CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..8];
+            + Guid.NewGuid().ToString("N")[..12];
         ExecuteOnAdmin($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         ExecuteOnAdmin($"CREATE DATABASE {name}");
         return new Npgsql.NpgsqlConnectionStringBuilder(Admin) { Database = name }.ConnectionString;

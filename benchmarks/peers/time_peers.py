@@ -83,13 +83,15 @@ def pg_settings(cs):
 
 
 def psql(sql):
+    """Runs sql on the server of PEERS_PG_CONNECTION_STRING; returns its output (unaligned, tuples only)."""
     o = pg_settings(PG)
     env = dict(os.environ, PGPASSWORD=o.get("password", ""))
-    r = subprocess.run(["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"),
+    r = subprocess.run(["psql", "-q", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"),
                         "-U", o.get("username", "postgres"), "-d", o.get("database", "postgres"), "-c", sql],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if r.returncode != 0:
         raise SystemExit(f"psql failed: {r.stderr.decode()[-2000:]}")
+    return r.stdout.decode().strip()
 
 
 def pg_database(name):
@@ -180,13 +182,7 @@ def ratio(a, b):
     return f"{a / b:.1f}×" if a / b >= 1 else f"{a / b:.2f}×"
 
 
-host_pg_version = ""
-if PG and shutil.which("psql"):
-    o = pg_settings(PG)
-    r = subprocess.run(["psql", "-X", "-At", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"), "-U", o.get("username", "postgres"),
-                        "-d", o.get("database", "postgres"), "-c", "SHOW server_version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       env=dict(os.environ, PGPASSWORD=o.get("password", "")))
-    host_pg_version = "PostgreSQL " + r.stdout.decode().strip() if r.returncode == 0 else ""
+host_pg_version = "PostgreSQL " + psql("SHOW server_version") if PG else ""
 
 lines = []
 w = lines.append

@@ -96,8 +96,8 @@ internal static class Telemetry
         activity.SetTag(RunOutcomeTag, Completed);
     }
 
-    /// <summary>Marks the run's span as failed. Always false, to be used as an exception filter (the exception is not caught).</summary>
-    public static bool RunFailed(Activity? activity, int appliedCount, Exception exception)
+    /// <summary>Marks the run's span as failed.</summary>
+    public static void RunFailed(Activity? activity, int appliedCount, Exception exception)
     {
         if (activity is not null)
         {
@@ -106,8 +106,6 @@ internal static class Telemetry
             activity.SetTag(ErrorTypeTag, ErrorType(exception));
             activity.SetStatus(ActivityStatusCode.Error, exception.Message);
         }
-
-        return false;
     }
 
     /// <summary>Starts the span of one migration (persisting STARTED, its code, persisting COMPLETED); null when nobody listens.</summary>

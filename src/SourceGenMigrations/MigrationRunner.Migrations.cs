@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Logging;
+
+namespace SourceGenMigrations;
+
+public static partial class MigrationRunner
+{
+    // Steps 7 to 9: the persisted statuses, the walk, and each migration between its statuses.
+    private sealed partial class Run
+    {
+        /// <summary>Steps 7 to 9 under the migration lock: the plan, then PENDING for each migration to run, then each in turn.</summary>
+        private async Task MigrateAsync()
+        {
+            var plan = await ListAndPlanAsync().ConfigureAwait(false);
+            if (plan is null)
+            {
+                return;
+            }
+
+            if (plan.Errors.Count > 0)
+            {
+                AddStepErrors(plan.Errors);
+                return;
+            }
+
+            if (plan.RunCount == 0)
+            {
+                var enabledCount = 0;
+                foreach (var entry in plan.Entries)
+                {
+                    enabledCount += entry.Enabled ? 1 : 0;
+                }
+
+                Log.NothingToRun(_logger, enabledCount);
+                return;
+            }
+
+            var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
+
+            Log.MigrationsToRun(_logger, toRun.Length, toRun[0].Order, toRun[^1].Order);
+            foreach (var entry in toRun)
+            {
+                if (!await PersistAsync(entry.Order, MigrationStatus.Pending).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            foreach (var entry in toRun)
+            {
+                if (!await RunOneAsync(entry.Registration, entry.PreviousStatus).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+
+        /// <summary>Steps 7 and 8: lists and checks the persisted statuses, then walks the registrations; null on failure.</summary>
+        private async Task<MigrationPlan?> ListAndPlanAsync()
+        {
+            IReadOnlyList<PersistedStatus> statuses;
+            try
+            {
+                statuses = await _manager.ListStatusesAsync(RunToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{nameof(IMigrationManager.ListStatusesAsync)} returned null.");
+            }
+            catch (Exception exception)
+            {
+                AddStepError("failed to list the persisted statuses", exception);
+                return null;
+            }
+
+            try
+            {
+                statuses = MigrationPlan.CheckStatuses(statuses);
+            }
+            catch (MigrationException exception)
+            {
+                AddStepErrors([exception]);
+                return null;
+            }
+
+            var plan = MigrationPlan.Create(_registrations, statuses);
+
+            // One check instead of a thousand calls that each find Debug off: this loop runs on every start.
+            var debug = _logger.IsEnabled(LogLevel.Debug);
+            foreach (var entry in plan.Entries)
+            {
+                switch (entry.Action)
+                {
+                    case MigrationAction.SkipDisabled when entry.PersistedStatus is { } status:
+                        Log.DisabledButPersisted(_logger, entry.Order, entry.Name, MigrationStatusText.ToText(status));
+                        break;
+                    case MigrationAction.SkipDisabled when debug:
+                        Log.SkippedDisabled(_logger, entry.Order, entry.Name);
+                        break;
+                    case MigrationAction.SkipCompleted when debug:
+                        Log.SkippedCompleted(_logger, entry.Order, entry.Name);
+                        break;
+                }
+            }
+
+            return plan;
+        }
+
+        private async Task<bool> RunOneAsync(MigrationRegistration registration, MigrationStatus previousStatus)
+        {
+            var order = registration.Order;
+            var name = registration.DisplayName;
+            using var activity = Telemetry.StartMigration(order, name, previousStatus);
+            if (!await PersistAsync(order, MigrationStatus.Started).ConfigureAwait(false))
+            {
+                Telemetry.MigrationStopped(activity, null, LastStepError(), RunToken.IsCancellationRequested);
+                return false;
+            }
+
+            var context = new MigrationContext(order, name, previousStatus, _services, _logger);
+            var previousText = MigrationStatusText.ToText(previousStatus);
+            Log.MigrationStarted(_logger, order, name, previousText);
+            var started = _time.GetTimestamp();
+            try
+            {
+                await registration.Migrate(context, RunToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                var failedAfter = ElapsedMilliseconds(started);
+                Telemetry.MigrationStopped(activity, _time.GetElapsedTime(started), exception, RunToken.IsCancellationRequested);
+                Log.MigrationFailed(_logger, exception, order, name, failedAfter);
+                AddStepError($"failed to complete the migration with order {Format(order)}", exception);
+
+                // Once the run is cancelled nothing more is written: the migration stays STARTED and is retried.
+                if (!RunToken.IsCancellationRequested)
+                {
+                    await PersistAsync(order, MigrationStatus.Failed).ConfigureAwait(false);
+                }
+
+                return false;
+            }
+
+            var ran = _time.GetElapsedTime(started);
+            var took = ElapsedMilliseconds(started);
+            Log.MigrationCompleted(_logger, order, name, took);
+            if (!await PersistAsync(order, MigrationStatus.Completed).ConfigureAwait(false))
+            {
+                Telemetry.MigrationStopped(activity, ran, LastStepError(), RunToken.IsCancellationRequested);
+                return false;
+            }
+
+            Telemetry.MigrationStopped(activity, ran, null, cancelled: false);
+
+            _appliedCount++;
+            return true;
+        }
+
+        private async Task<bool> PersistAsync(long order, MigrationStatus status)
+        {
+            try
+            {
+                RunToken.ThrowIfCancellationRequested();
+                await _manager.PersistStatusAsync(order, status, RunToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception exception)
+            {
+                AddStepError($"failed to persist the status {MigrationStatusText.ToText(status)} for the migration order {Format(order)}", exception);
+                return false;
+            }
+        }
+    }
+}

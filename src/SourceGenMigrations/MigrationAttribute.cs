@@ -11,7 +11,8 @@ namespace SourceGenMigrations;
 /// <see langword="public"/> or <see langword="internal"/>.</para>
 /// <para>Mistakes are build errors reported by the bundled analyzers: a duplicate order (SGM001), a negative order
 /// (SGM002), a missing order (SGM003), an unsupported signature (SGM004), an unreachable method (SGM005).</para>
-/// <para>A migration must be idempotent and retryable: a run interrupted while it executes runs it again.</para>
+/// <para>A migration runs in one transaction with its <c>COMPLETED</c> status on managers that support it (see
+/// <see cref="Transactional"/>); a non-transactional one must be idempotent: a run interrupted while it executes runs it again.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -39,4 +40,16 @@ public sealed class MigrationAttribute : Attribute
     /// migration supersedes. Defaults to <see langword="true"/>.
     /// </summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether the migration runs inside one transaction with its <c>COMPLETED</c> status (default
+    /// <see langword="true"/>). On the shipped SQLite and PostgreSQL managers the connection served to the migration
+    /// (<c>DbConnection</c>, <c>SqliteConnection</c>, <c>NpgsqlConnection</c>) is already inside that transaction: a
+    /// failure, a cancellation or a crash rolls back the migration's statements and its status together, so it takes
+    /// effect exactly once. Do not begin, commit or roll back a transaction of your own in it. Set
+    /// <see langword="false"/> for statements that cannot run in a transaction (PostgreSQL's
+    /// <c>CREATE INDEX CONCURRENTLY</c>, SQLite's <c>VACUUM</c> or <c>PRAGMA foreign_keys</c>); such a migration must be
+    /// idempotent, because a crash while it runs runs it again.
+    /// </summary>
+    public bool Transactional { get; set; } = true;
 }

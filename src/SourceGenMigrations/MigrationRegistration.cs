@@ -9,12 +9,16 @@ public sealed class MigrationRegistration
 {
     /// <summary>Creates a registration.</summary>
     /// <param name="order">The position in the run sequence; zero or more, unique within one run.</param>
-    /// <param name="migrate">The migration. It must be idempotent and retryable.</param>
+    /// <param name="migrate">The migration. A non-transactional one must be idempotent: a run interrupted while it executes runs it again.</param>
     /// <param name="enabled">Whether it runs; a disabled registration keeps its order reserved.</param>
     /// <param name="name">A name for logs and errors; null shows as <c>migration {order}</c>.</param>
+    /// <param name="transactional">
+    /// Whether the migration and its <c>COMPLETED</c> status commit as one transaction on managers that can do it (see
+    /// <see cref="Transactional"/>); false for statements that cannot run in a transaction.
+    /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="migrate"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="order"/> is negative.</exception>
-    public MigrationRegistration(long order, Func<MigrationContext, CancellationToken, Task> migrate, bool enabled = true, string? name = null)
+    public MigrationRegistration(long order, Func<MigrationContext, CancellationToken, Task> migrate, bool enabled = true, string? name = null, bool transactional = true)
     {
         ArgumentNullException.ThrowIfNull(migrate);
         if (order < 0)
@@ -26,6 +30,7 @@ public sealed class MigrationRegistration
         Migrate = migrate;
         Enabled = enabled;
         Name = name;
+        Transactional = transactional;
     }
 
     /// <summary>The position in the run sequence.</summary>
@@ -36,6 +41,14 @@ public sealed class MigrationRegistration
 
     /// <summary>Whether the migration runs.</summary>
     public bool Enabled { get; }
+
+    /// <summary>
+    /// Whether the migration runs inside a transaction that also writes its <c>COMPLETED</c> status, on a manager that
+    /// implements <see cref="ITransactionalMigrationManager"/> (the shipped SQLite and PostgreSQL managers): then a failure,
+    /// a cancellation or a crash rolls back both, and the migration takes effect exactly once. False: its statuses are
+    /// separate commits and it must be idempotent (a crash while it runs runs it again).
+    /// </summary>
+    public bool Transactional { get; }
 
     /// <summary>The name given at construction, if any (see <see cref="DisplayName"/>).</summary>
     public string? Name { get; }

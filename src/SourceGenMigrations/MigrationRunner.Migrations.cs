@@ -37,6 +37,12 @@ public static partial class MigrationRunner
             var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
 
             Log.MigrationsToRun(_logger, toRun.Length, toRun[0].Order, toRun[^1].Order);
+            if (_manager is ITransactionalMigrationManager unitOfWorkManager)
+            {
+                await MigrateInUnitsOfWorkAsync(unitOfWorkManager, toRun).ConfigureAwait(false);
+                return;
+            }
+
             foreach (var entry in toRun)
             {
                 if (!await PersistAsync(entry.Order, MigrationStatus.Pending).ConfigureAwait(false))
@@ -102,6 +108,7 @@ public static partial class MigrationRunner
             return plan;
         }
 
+        /// <summary>Step 9 on a plain <see cref="IMigrationManager"/>: STARTED, the migration, COMPLETED or FAILED, each a call of its own.</summary>
         private async Task<bool> RunOneAsync(MigrationRegistration registration, MigrationStatus previousStatus)
         {
             var order = registration.Order;
@@ -139,13 +146,14 @@ public static partial class MigrationRunner
 
             var ran = _time.GetElapsedTime(started);
             var took = ElapsedMilliseconds(started);
-            Log.MigrationCompleted(_logger, order, name, took);
             if (!await PersistAsync(order, MigrationStatus.Completed).ConfigureAwait(false))
             {
                 Telemetry.MigrationStopped(activity, ran, LastStepError(), RunToken.IsCancellationRequested);
                 return false;
             }
 
+            // Logged once COMPLETED is persisted: the log never says "completed" for a migration that is not.
+            Log.MigrationCompleted(_logger, order, name, took);
             Telemetry.MigrationStopped(activity, ran, null, cancelled: false);
 
             _appliedCount++;
@@ -162,7 +170,7 @@ public static partial class MigrationRunner
             }
             catch (Exception exception)
             {
-                AddStepError($"failed to persist the status {MigrationStatusText.ToText(status)} for the migration order {Format(order)}", exception);
+                AddStepError(PersistFailedMessage(status, order), exception);
                 return false;
             }
         }

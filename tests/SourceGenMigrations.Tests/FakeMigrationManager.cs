@@ -13,6 +13,13 @@ public enum ManagerStep
     ListStatuses,
     PersistStatus,
     ReleaseMigrationLock,
+
+    // ITransactionalMigrationManager and its units of work (FakeTransactionalManager).
+    PersistPending,
+    BeginMigration,
+    CompleteMigration,
+    FailMigration,
+    DisposeUnit,
 }
 
 /// <summary>
@@ -129,12 +136,17 @@ internal class FakeMigrationManager : IMigrationManager
     public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
     {
         await Call(ManagerStep.PersistStatus, $"PersistStatus(order={order.ToString(CultureInfo.InvariantCulture)}, status={StatusText(status)})", cancellationToken, order, status);
+        SetPersisted(order, status);
+    }
+
+    protected void SetPersisted(long order, MigrationStatus status)
+    {
         lock (_gate) { _persisted[order] = status; }
     }
 
     public Task ReleaseMigrationLockAsync(CancellationToken cancellationToken) => Call(ManagerStep.ReleaseMigrationLock, "ReleaseMigrationLock()", cancellationToken);
 
-    private async Task Call(ManagerStep step, string? text, CancellationToken cancellationToken, long? order = null, MigrationStatus? status = null)
+    protected async Task Call(ManagerStep step, string? text, CancellationToken cancellationToken, long? order = null, MigrationStatus? status = null)
     {
         int number;
         lock (_gate)

@@ -47,7 +47,7 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
     private readonly string _statusTableName;
     private readonly long _leaseMilliseconds;
     private readonly TimeSpan _pollInterval;
-    private readonly bool _useWal;
+    private readonly string? _openPragmas;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
 
@@ -119,7 +119,19 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         _leaseMilliseconds = Math.Max(1, (long)options.LeaseDuration.TotalMilliseconds);
         _pollInterval = options.PollInterval;
         OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
-        _useWal = options.UseWriteAheadLog;
+        var useWal = options.UseWriteAheadLog;
+        var synchronous = (options.Synchronous ?? (useWal ? SqliteSynchronousMode.Normal : null)) switch
+        {
+            null => null,
+            SqliteSynchronousMode.Off => "PRAGMA synchronous=OFF;",
+            SqliteSynchronousMode.Normal => "PRAGMA synchronous=NORMAL;",
+            SqliteSynchronousMode.Full => "PRAGMA synchronous=FULL;",
+            SqliteSynchronousMode.Extra => "PRAGMA synchronous=EXTRA;",
+            var other => throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{nameof(options.Synchronous)} must be null or a defined {nameof(SqliteSynchronousMode)}, but was {(int)other}."),
+                nameof(options)),
+        };
+        _openPragmas = useWal || synchronous is not null ? (useWal ? "PRAGMA journal_mode=WAL;" : "") + synchronous : null;
         _logger = options.Logger ?? NullLogger.Instance;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
 
@@ -663,10 +675,10 @@ public sealed class SqliteMigrationManager : IMigrationManager, IServiceProvider
         {
             connection.Open();
             Interlocked.Increment(ref _connectionsOpened);
-            if (_useWal)
+            if (_openPragmas is not null)
             {
                 using var command = connection.CreateCommand();
-                command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+                command.CommandText = _openPragmas;
                 command.ExecuteNonQuery();
             }
 

@@ -46,6 +46,16 @@ public sealed class SqliteMigrationManagerOptions
     /// </summary>
     public bool UseWriteAheadLog { get; set; } = true;
 
+    /// <summary>
+    /// SQLite's <c>PRAGMA synchronous</c> on the manager's connections (the connection served to migrations included):
+    /// how hard a commit waits for the disk. Null (the default) means <see cref="SqliteSynchronousMode.Normal"/> with
+    /// <see cref="UseWriteAheadLog"/> (a commit is durable once the next checkpoint ran; a power loss may undo the last
+    /// ones, never corrupt the file) and the connection's own setting (SQLite's default is
+    /// <see cref="SqliteSynchronousMode.Full"/>) without it. Set <see cref="SqliteSynchronousMode.Full"/> for commits that
+    /// survive a power loss the moment they return.
+    /// </summary>
+    public SqliteSynchronousMode? Synchronous { get; set; }
+
     /// <summary>Receives the manager's log (waiting for a lease, lease taken, lease lost); null means none.</summary>
     public ILogger? Logger { get; set; }
 

@@ -81,6 +81,17 @@ internal static class DiagnosticDescriptors
         description: "An async void migration returns at its first await: the runner records it as completed while it still runs, and an exception it throws later crashes the process instead of failing the migration. Return Task (or ValueTask).",
         helpLinkUri: HelpLinkBase + DiagnosticIds.AsyncVoid + ".md");
 
+    /// <summary>SGM007: {0} method, {1} the method called (BeginTransaction or BeginTransactionAsync).</summary>
+    public static readonly DiagnosticDescriptor OwnTransaction = new(
+        id: DiagnosticIds.OwnTransaction,
+        title: "Transactional migration begins a transaction of its own",
+        messageFormat: "Migration '{0}' begins a transaction of its own, but it already runs inside the manager's transaction (its statements and its COMPLETED status commit together): remove the {1} call, or mark it [Migration(..., Transactional = false)]",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A migration is transactional unless it says Transactional = false: the manager serves its connection with a transaction already active and commits the migration's statements together with its COMPLETED status, so the migration takes effect exactly once. Beginning a transaction of its own on that connection fails at run time (neither SQLite nor PostgreSQL nests transactions) and the migration is recorded as FAILED. Run the statements on the served connection without a transaction of your own or, for statements that cannot run in a transaction, mark the migration Transactional = false and make it idempotent.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.OwnTransaction + ".md");
+
     /// <summary>SGM101: {0} order, {1} name, {2} file name, {3} line, {4} what is there now.</summary>
     public static readonly DiagnosticDescriptor ShippedMigrationMissing = new(
         id: DiagnosticIds.ShippedMigrationMissing,

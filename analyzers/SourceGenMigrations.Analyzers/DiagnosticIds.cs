@@ -21,6 +21,9 @@ internal static class DiagnosticIds
     /// <summary><c>async void</c> migration.</summary>
     public const string AsyncVoid = "SGM006";
 
+    /// <summary>A transactional migration begins a transaction of its own.</summary>
+    public const string OwnTransaction = "SGM007";
+
     /// <summary>A migration listed in <c>Migrations.Shipped.txt</c> is gone from source or renamed.</summary>
     public const string ShippedMigrationMissing = "SGM101";
 

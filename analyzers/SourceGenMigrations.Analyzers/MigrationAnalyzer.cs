@@ -13,12 +13,12 @@ using SourceGenMigrations.Shared;
 namespace SourceGenMigrations.Analyzers;
 
 /// <summary>
-/// Reports every mistake in a <c>[Migration]</c> method that can be seen in source (SGM001–SGM006). The shape rules are
-/// <see cref="MigrationMethodShape"/>, the very code the generator uses, so a method is reported here exactly when the
-/// generator leaves it out of the table.
+/// Reports every mistake in a <c>[Migration]</c> method that can be seen in source (SGM001–SGM007). The shape rules are
+/// <see cref="MigrationMethodShape"/>, the very code the generator uses, so a method is reported here (SGM001–SGM005)
+/// exactly when the generator leaves it out of the table.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class MigrationAnalyzer : DiagnosticAnalyzer
+public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
@@ -27,7 +27,8 @@ public sealed class MigrationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.MissingOrder,
         DiagnosticDescriptors.UnsupportedSignature,
         DiagnosticDescriptors.Unreachable,
-        DiagnosticDescriptors.AsyncVoid);
+        DiagnosticDescriptors.AsyncVoid,
+        DiagnosticDescriptors.OwnTransaction);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -51,6 +52,7 @@ public sealed class MigrationAnalyzer : DiagnosticAnalyzer
                 SyntaxKind.ParenthesizedLambdaExpression,
                 SyntaxKind.SimpleLambdaExpression);
             start.RegisterCompilationEndAction(state.ReportCompilationEnd);
+            OwnTransactionCheck.Register(start, attributeType);
         });
     }
 
@@ -230,18 +232,21 @@ public sealed class MigrationAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        private AttributeData? FindMigrationAttribute(IMethodSymbol method)
-        {
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _attributeType))
-                {
-                    return attribute;
-                }
-            }
+        private AttributeData? FindMigrationAttribute(IMethodSymbol method) => MigrationAnalyzer.FindMigrationAttribute(method, _attributeType);
+    }
 
-            return null;
+    /// <summary>The method's <c>[Migration]</c> attribute, if it has one.</summary>
+    internal static AttributeData? FindMigrationAttribute(IMethodSymbol method, INamedTypeSymbol attributeType)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType))
+            {
+                return attribute;
+            }
         }
+
+        return null;
     }
 
     /// <summary>The <c>Order = …</c> argument of the attribute, if written.</summary>

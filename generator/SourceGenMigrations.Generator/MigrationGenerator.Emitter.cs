@@ -164,7 +164,8 @@ public sealed partial class MigrationGenerator
             writer.WriteLine();
         }
 
-        // One registration: the order, the delegate, enabled, the name (positional: the constructor's parameter order).
+        // One registration: the order, the delegate, enabled, the name, and `false` for a non-transactional migration
+        // (positional: the constructor's parameter order; `transactional` is left to its default of true otherwise).
         // The delegate is a method group, never a lambda: a method of the exact (MigrationContext, CancellationToken)
         // -> Task shape is converted directly, any other shape through a named adapter (WriteAdapters). Lambdas cost the
         // compiler far more to bind and lower (benchmarks/README.md, "Generator").
@@ -184,7 +185,13 @@ public sealed partial class MigrationGenerator
 
             writer
                 .Write(", ").Write(migration.Enabled ? "true" : "false").Write(", ")
-                .Write(ToStringLiteral(migration.FullName)).Write(")");
+                .Write(ToStringLiteral(migration.FullName));
+            if (!migration.Transactional)
+            {
+                writer.Write(", false");
+            }
+
+            writer.Write(")");
         }
 
         private static bool IsExactShape(MigrationMethodModel migration) =>

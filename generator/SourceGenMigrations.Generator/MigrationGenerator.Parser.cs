@@ -36,6 +36,7 @@ public sealed partial class MigrationGenerator
             return new MigrationMethodModel(
                 values.Order,
                 values.Enabled,
+                values.Transactional,
                 MigrationMethodShape.GetFullName(method),
                 method.ContainingType.ToDisplayString(ContainingTypeFormat),
                 EscapeIdentifier(method.Name),

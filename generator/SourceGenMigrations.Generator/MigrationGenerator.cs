@@ -121,6 +121,11 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
             result = left.Enabled.CompareTo(right.Enabled);
         }
 
+        if (result == 0)
+        {
+            result = left.Transactional.CompareTo(right.Transactional);
+        }
+
         return result;
     }
 }

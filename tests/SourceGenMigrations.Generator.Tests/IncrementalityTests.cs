@@ -69,9 +69,7 @@ public sealed class IncrementalityTests
     {
         var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Order = 3", "Order = 30", StringComparison.Ordinal)));
 
-        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.Migrations));
-        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.MigrationTable));
-        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
+        AssertModelTableAndOutputModified(result);
         Assert.Contains("MigrationRegistration(30L,", source, StringComparison.Ordinal);
     }
 
@@ -82,6 +80,15 @@ public sealed class IncrementalityTests
 
         Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
         Assert.DoesNotContain("enabled: false", source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TogglingTransactionalModifiesTheModelTheTableAndTheOutput()
+    {
+        var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("[Migration(Order = 3)]", "[Migration(Order = 3, Transactional = false)]", StringComparison.Ordinal)));
+
+        AssertModelTableAndOutputModified(result);
+        Assert.Contains("\"TestProject.Migrations.Third\", false)", source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -142,6 +149,13 @@ public sealed class IncrementalityTests
 
         public override Microsoft.CodeAnalysis.Text.SourceText GetText(CancellationToken cancellationToken = default) =>
             Microsoft.CodeAnalysis.Text.SourceText.From(text);
+    }
+
+    private static void AssertModelTableAndOutputModified(GeneratorRunResult result)
+    {
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.Migrations));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.Reasons(result, TrackingNames.MigrationTable));
+        Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
     }
 
     private static (GeneratorRunResult Result, string Source) RunTwice(Func<Compilation, Compilation> edit)

@@ -33,7 +33,7 @@ public sealed class RunTests
             [Migration(Order = 2, Enabled = false)]
             public static Task Disabled() { Recorder.Calls.Add("Disabled"); return Task.CompletedTask; }
 
-            [Migration(Order = 4)]
+            [Migration(Order = 4, Transactional = false)]
             public static ValueTask Fourth(CancellationToken cancellationToken) { Recorder.Calls.Add("Fourth"); return default; }
 
             [Migration(Order = 5)]
@@ -53,7 +53,7 @@ public sealed class RunTests
         var manager = new RecordingManager();
         manager.Seed(5, MigrationStatus.Failed);
 
-        var (calls, names, context) = await RunInCollectibleContext(manager);
+        var (calls, names, nonTransactional, context) = await RunInCollectibleContext(manager);
 
         Assert.Equal(
             ["Zeroth", "First", "TestProject.Migrations.Third 3 Pending True", "Fourth", "Fifth Failed"],
@@ -61,6 +61,7 @@ public sealed class RunTests
         Assert.Equal(
             ["TestProject.More.Zeroth", "TestProject.Migrations.First", "TestProject.Migrations.Disabled", "TestProject.Migrations.Third", "TestProject.Migrations.Fourth", "TestProject.Migrations.Fifth"],
             names);
+        Assert.Equal(["TestProject.Migrations.Fourth"], nonTransactional);
         Assert.Equal(MigrationStatus.Completed, manager.Statuses[5]);
         Assert.False(manager.Statuses.ContainsKey(2));
         Assert.Equal("AcquireDbLockAsync", manager.Calls[0]);
@@ -77,7 +78,7 @@ public sealed class RunTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task<(List<string> Calls, List<string?> Names, WeakReference Context)> RunInCollectibleContext(RecordingManager manager)
+    private static async Task<(List<string> Calls, List<string?> Names, List<string?> NonTransactional, WeakReference Context)> RunInCollectibleContext(RecordingManager manager)
     {
         var output = GeneratorHarness.Run(Source);
         using var stream = new MemoryStream();
@@ -93,13 +94,14 @@ public sealed class RunTests
             var generated = assembly.GetType("TestProject.GeneratedMigrations", throwOnError: true)!;
             var registrations = (IReadOnlyList<MigrationRegistration>)generated.GetProperty("Registrations", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
             var names = registrations.Select(r => r.Name).ToList();
+            var nonTransactional = registrations.Where(r => !r.Transactional).Select(r => r.Name).ToList();
             var runAsync = generated.GetMethod("RunAsync", BindingFlags.Public | BindingFlags.Static)!;
             var options = new MigrationOptions { ConfigProvider = static () => new MigrationConfig() };
 
             await (Task)runAsync.Invoke(null, [manager, options, CancellationToken.None])!;
 
             var calls = (List<string>)assembly.GetType("TestProject.Recorder", throwOnError: true)!.GetField("Calls")!.GetValue(null)!;
-            return ([.. calls], names, new WeakReference(context));
+            return ([.. calls], names, nonTransactional, new WeakReference(context));
         }
         finally
         {

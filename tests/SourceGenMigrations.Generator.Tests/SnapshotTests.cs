@@ -250,6 +250,28 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void NonTransactionalMigrations()
+    {
+        // Only a non-transactional migration gets the fifth argument: the others stay exactly as before Transactional existed.
+        var output = GeneratorHarness.Run(Usings + """
+            namespace TestProject;
+
+            public static class Transactions
+            {
+                private const bool Concurrently = false;
+
+                [Migration(Order = 1, Transactional = true)] public static Task ExplicitlyTransactional(MigrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+                [Migration(Order = 2, Transactional = false)] public static Task NotTransactional(MigrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+                [Migration(Transactional = false, Order = 3)] public static void NotTransactionalFirstArgument() { }
+                [Migration(Order = 4, Transactional = Concurrently, Enabled = false)] public static Task DisabledAndNotTransactionalByConstant(CancellationToken cancellationToken) => Task.CompletedTask;
+                [Migration(Order = 5)] public static Task TransactionalByDefault() => Task.CompletedTask;
+            }
+            """);
+
+        Snapshot.Match(output.Scrubbed);
+    }
+
+    [Fact]
     public void KeywordNamedIdentifiers()
     {
         var output = GeneratorHarness.Run(Usings + """

@@ -8,6 +8,7 @@ namespace SourceGenMigrations.Generator.Model;
 /// </summary>
 /// <param name="Order">The attribute's <c>Order</c> (zero or more).</param>
 /// <param name="Enabled">The attribute's <c>Enabled</c>.</param>
+/// <param name="Transactional">The attribute's <c>Transactional</c>.</param>
 /// <param name="FullName">The method's full name without <c>global::</c> (<c>Ns.Outer.Inner.Method</c>): the registration's name and the sort key.</param>
 /// <param name="ContainingType">The containing type, <c>global::</c>-qualified, keywords escaped.</param>
 /// <param name="MethodName">The method's name, escaped when it is a keyword.</param>
@@ -16,6 +17,7 @@ namespace SourceGenMigrations.Generator.Model;
 internal sealed record MigrationMethodModel(
     long Order,
     bool Enabled,
+    bool Transactional,
     string FullName,
     string ContainingType,
     string MethodName,

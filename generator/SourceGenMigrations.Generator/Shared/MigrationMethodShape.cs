@@ -11,6 +11,7 @@ internal static class KnownNames
     public const string MigrationAttributeMetadataName = "SourceGenMigrations.MigrationAttribute";
     public const string OrderProperty = "Order";
     public const string EnabledProperty = "Enabled";
+    public const string TransactionalProperty = "Transactional";
     public const string RuntimeNamespace = "SourceGenMigrations";
     public const string MigrationContextName = "MigrationContext";
 }
@@ -83,11 +84,12 @@ internal enum OrderState
 /// <summary>The values of one <c>[Migration]</c> attribute.</summary>
 internal readonly struct MigrationAttributeValues
 {
-    public MigrationAttributeValues(OrderState orderState, long order, bool enabled)
+    public MigrationAttributeValues(OrderState orderState, long order, bool enabled, bool transactional)
     {
         OrderState = orderState;
         Order = order;
         Enabled = enabled;
+        Transactional = transactional;
     }
 
     public OrderState OrderState { get; }
@@ -98,6 +100,9 @@ internal readonly struct MigrationAttributeValues
     /// <summary>The constant value of <c>Enabled</c>, <see langword="true"/> when not given.</summary>
     public bool Enabled { get; }
 
+    /// <summary>The constant value of <c>Transactional</c>, <see langword="true"/> when not given.</summary>
+    public bool Transactional { get; }
+
     /// <summary>A usable, non-negative order: the generator may emit the method (shape permitting).</summary>
     public bool HasValidOrder => OrderState == OrderState.Present && Order >= 0;
 }
@@ -105,12 +110,13 @@ internal readonly struct MigrationAttributeValues
 /// <summary>The rules of DESIGN.md "Generator": which methods the generated table can call, and how.</summary>
 internal static class MigrationMethodShape
 {
-    /// <summary>Reads <c>Order</c> and <c>Enabled</c> from the attribute's constant values (so <c>Order = Base + 1</c> works).</summary>
+    /// <summary>Reads <c>Order</c>, <c>Enabled</c> and <c>Transactional</c> from the attribute's constant values (so <c>Order = Base + 1</c> works).</summary>
     public static MigrationAttributeValues ReadAttribute(AttributeData attribute)
     {
         var orderState = OrderState.Missing;
         long order = 0;
         var enabled = true;
+        var transactional = true;
         foreach (var argument in attribute.NamedArguments)
         {
             var value = argument.Value;
@@ -129,11 +135,10 @@ internal static class MigrationMethodShape
 
                     break;
                 case KnownNames.EnabledProperty:
-                    if (value.Kind == TypedConstantKind.Primitive && value.Value is bool enabledValue)
-                    {
-                        enabled = enabledValue;
-                    }
-
+                    enabled = ReadBool(value, enabled);
+                    break;
+                case KnownNames.TransactionalProperty:
+                    transactional = ReadBool(value, transactional);
                     break;
             }
         }
@@ -144,8 +149,12 @@ internal static class MigrationMethodShape
             orderState = OrderState.Invalid;
         }
 
-        return new MigrationAttributeValues(orderState, order, enabled);
+        return new MigrationAttributeValues(orderState, order, enabled, transactional);
     }
+
+    // A bool argument that does not bind keeps the default: the compiler reports it.
+    private static bool ReadBool(TypedConstant value, bool defaultValue) =>
+        value.Kind == TypedConstantKind.Primitive && value.Value is bool boolValue ? boolValue : defaultValue;
 
     /// <summary>Classifies <paramref name="method"/>; the kinds are meaningful only when no signature problem is returned.</summary>
     public static MigrationShapeProblems Classify(IMethodSymbol method, out MigrationReturnKind returnKind, out MigrationParameterKind parameterKind)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
 namespace SourceGenMigrations.Hosting;
@@ -20,7 +19,8 @@ namespace SourceGenMigrations.Hosting;
 /// Every value that is set is checked, whichever source wins: a section value must be an integer (optional sign,
 /// digits, surrounding white space ignored) and follow its rule, and the error names its key (for example
 /// <c>Migration:DeadlineMilliseconds</c>) and its value, in the words <see cref="MigrationConfig.FromEnvironment"/> uses
-/// for the variables. Binding uses the configuration binding source generator: no reflection, NativeAOT safe.
+/// for the variables. Both sources are read from the one table of settings that <see cref="MigrationConfig.FromEnvironment"/>
+/// uses, each value parsed once: no binder, no reflection, NativeAOT safe. Keys the table does not know are ignored.
 /// </para>
 /// </remarks>
 public static class MigrationConfiguration
@@ -40,74 +40,29 @@ public static class MigrationConfiguration
         var config = new MigrationConfig();
         if (configuration is not null)
         {
-            var section = configuration.GetSection(sectionName);
-
-            // Checked before binding so that the errors name the key and value in FromEnvironment's words.
-            Check(section, nameof(MigrationConfig.DeadlineMilliseconds), minimum: 1);
-            Check(section, nameof(MigrationConfig.UnlockDeadlineMilliseconds), minimum: 1);
-            Check(section, nameof(MigrationConfig.HeartbeatIntervalMilliseconds), minimum: 1);
-            Check(section, nameof(MigrationConfig.HeartbeatFailureRetryCount), minimum: 0);
-            try
-            {
-                section.Bind(config);
-            }
-            catch (InvalidOperationException exception)
-            {
-                throw new FormatException($"The configuration section {section.Path} could not be bound to {nameof(MigrationConfig)}: {exception.Message}", exception);
-            }
+            ApplySection(config, configuration.GetSection(sectionName));
         }
 
         if (environmentVariablesOverride)
         {
-            ApplyEnvironment(config);
+            // After the section, so that a set variable wins; the section's value was still parsed and checked.
+            config.ApplyVariables(Environment.GetEnvironmentVariable);
         }
 
         config.Validate();
         return config;
     }
 
-    private static void ApplyEnvironment(MigrationConfig config)
+    private static void ApplySection(MigrationConfig config, IConfigurationSection section)
     {
-        static bool IsSet(string variable) => Environment.GetEnvironmentVariable(variable) is not null;
-
-        if (!IsSet(MigrationConfig.DeadlineVariable) && !IsSet(MigrationConfig.UnlockDeadlineVariable)
-            && !IsSet(MigrationConfig.HeartbeatIntervalVariable) && !IsSet(MigrationConfig.HeartbeatFailureRetryCountVariable))
+        foreach (var setting in MigrationConfig.Settings)
         {
-            return;
+            var raw = section[setting.Property];
+            if (raw is not null)
+            {
+                var key = ConfigurationPath.Combine(section.Path, setting.Property);
+                setting.Apply(config, "configuration value " + key, key, raw);
+            }
         }
-
-        // FromEnvironment parses and checks the variables with its own error texts; only the set ones are taken.
-        var fromEnvironment = MigrationConfig.FromEnvironment();
-        if (IsSet(MigrationConfig.DeadlineVariable))
-        {
-            config.DeadlineMilliseconds = fromEnvironment.DeadlineMilliseconds;
-        }
-
-        if (IsSet(MigrationConfig.UnlockDeadlineVariable))
-        {
-            config.UnlockDeadlineMilliseconds = fromEnvironment.UnlockDeadlineMilliseconds;
-        }
-
-        if (IsSet(MigrationConfig.HeartbeatIntervalVariable))
-        {
-            config.HeartbeatIntervalMilliseconds = fromEnvironment.HeartbeatIntervalMilliseconds;
-        }
-
-        if (IsSet(MigrationConfig.HeartbeatFailureRetryCountVariable))
-        {
-            config.HeartbeatFailureRetryCount = fromEnvironment.HeartbeatFailureRetryCount;
-        }
-    }
-
-    private static void Check(IConfigurationSection section, string property, int minimum)
-    {
-        var raw = section[property];
-        if (raw is null)
-        {
-            return;
-        }
-
-        var key = ConfigurationPath.Combine(section.Path, property);
-        MigrationConfig.ParseSetting("configuration value " + key, key, raw, minimum);
     }
 }

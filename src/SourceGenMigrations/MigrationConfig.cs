@@ -38,6 +38,19 @@ public sealed class MigrationConfig
     public int HeartbeatFailureRetryCount { get; set; } = 1;
 
     /// <summary>
+    /// Every setting, in the order they are read and checked: the one description shared by
+    /// <see cref="FromEnvironment"/>, <see cref="Validate"/> and the IConfiguration reader of SourceGenMigrations.Hosting,
+    /// so that each source parses each value once, with the same rule and words. A new setting is one more entry.
+    /// </summary>
+    internal static IReadOnlyList<MigrationSetting> Settings { get; } =
+    [
+        MigrationSetting.Int32(nameof(DeadlineMilliseconds), DeadlineVariable, minimum: 1, static c => c.DeadlineMilliseconds, static (c, v) => c.DeadlineMilliseconds = v),
+        MigrationSetting.Int32(nameof(UnlockDeadlineMilliseconds), UnlockDeadlineVariable, minimum: 1, static c => c.UnlockDeadlineMilliseconds, static (c, v) => c.UnlockDeadlineMilliseconds = v),
+        MigrationSetting.Int32(nameof(HeartbeatIntervalMilliseconds), HeartbeatIntervalVariable, minimum: 1, static c => c.HeartbeatIntervalMilliseconds, static (c, v) => c.HeartbeatIntervalMilliseconds = v),
+        MigrationSetting.Int32(nameof(HeartbeatFailureRetryCount), HeartbeatFailureRetryCountVariable, minimum: 0, static c => c.HeartbeatFailureRetryCount, static (c, v) => c.HeartbeatFailureRetryCount = v),
+    ];
+
+    /// <summary>
     /// Reads the configuration from the environment: each variable unset keeps its default; a set one must be an
     /// integer (optional sign, digits, invariant culture, surrounding white space ignored). Then <see cref="Validate"/>s it.
     /// </summary>
@@ -49,23 +62,91 @@ public sealed class MigrationConfig
     internal static MigrationConfig FromVariables(Func<string, string?> getVariable)
     {
         var config = new MigrationConfig();
-        config.DeadlineMilliseconds = Read(getVariable, DeadlineVariable, config.DeadlineMilliseconds, minimum: 1);
-        config.UnlockDeadlineMilliseconds = Read(getVariable, UnlockDeadlineVariable, config.UnlockDeadlineMilliseconds, minimum: 1);
-        config.HeartbeatIntervalMilliseconds = Read(getVariable, HeartbeatIntervalVariable, config.HeartbeatIntervalMilliseconds, minimum: 1);
-        config.HeartbeatFailureRetryCount = Read(getVariable, HeartbeatFailureRetryCountVariable, config.HeartbeatFailureRetryCount, minimum: 0);
+        config.ApplyVariables(getVariable);
         config.Validate();
         return config;
+    }
+
+    /// <summary>
+    /// Sets every property whose variable is set (parsed and checked, the error naming the variable); the others keep
+    /// their current value. Hosting calls it on a config already read from IConfiguration, so the variables override it.
+    /// </summary>
+    internal void ApplyVariables(Func<string, string?> getVariable)
+    {
+        foreach (var setting in Settings)
+        {
+            var raw = getVariable(setting.Variable);
+            if (raw is not null)
+            {
+                setting.Apply(this, "environment variable " + setting.Variable, setting.Variable, raw);
+            }
+        }
     }
 
     /// <summary>Checks every value against its rule.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule; the message names the property and its value.</exception>
     public void Validate()
     {
-        CheckMinimum(nameof(DeadlineMilliseconds), DeadlineMilliseconds, 1);
-        CheckMinimum(nameof(UnlockDeadlineMilliseconds), UnlockDeadlineMilliseconds, 1);
-        CheckMinimum(nameof(HeartbeatIntervalMilliseconds), HeartbeatIntervalMilliseconds, 1);
-        CheckMinimum(nameof(HeartbeatFailureRetryCount), HeartbeatFailureRetryCount, 0);
+        foreach (var setting in Settings)
+        {
+            setting.Validate(this);
+        }
     }
+}
+
+/// <summary>
+/// One setting of <see cref="MigrationConfig"/>: its property (also its IConfiguration key), its environment variable,
+/// its rule, and how text from any source becomes its value. Each kind of value is one factory (<see cref="Int32"/>);
+/// the readers only walk <see cref="MigrationConfig.Settings"/> and call <see cref="Apply"/> and <see cref="Validate"/>,
+/// so a setting of a kind that exists is one more entry, and a new kind is one more factory, not a new path in them.
+/// </summary>
+internal sealed class MigrationSetting
+{
+    // (config, source, name, raw): parse raw, naming source and name in errors, and assign it to config.
+    private readonly Action<MigrationConfig, string, string, string> _apply;
+    private readonly Action<MigrationConfig> _validate;
+
+    private MigrationSetting(string property, string variable, string rule, Action<MigrationConfig, string, string, string> apply, Action<MigrationConfig> validate)
+    {
+        Property = property;
+        Variable = variable;
+        Rule = rule;
+        _apply = apply;
+        _validate = validate;
+    }
+
+    /// <summary>The <see cref="MigrationConfig"/> property, and the key of the setting in an IConfiguration section.</summary>
+    public string Property { get; }
+
+    /// <summary>The environment variable: <see cref="MigrationConfig.ConfigPrefix"/> + the property in snake case.</summary>
+    public string Variable { get; }
+
+    /// <summary>The rule in the words of the error messages: <c>greater than zero</c>, <c>zero or more</c>.</summary>
+    public string Rule { get; }
+
+    /// <summary>An <see cref="int"/> setting: optional sign and digits, at least <paramref name="minimum"/> (0 or 1).</summary>
+    public static MigrationSetting Int32(string property, string variable, int minimum, Func<MigrationConfig, int> get, Action<MigrationConfig, int> set) =>
+        new(
+            property,
+            variable,
+            RuleText(minimum),
+            (config, source, name, raw) => set(config, ParseInt32(source, name, raw, minimum)),
+            config => CheckMinimum(property, get(config), minimum));
+
+    /// <summary>Parses <paramref name="raw"/> and assigns it to the property of <paramref name="config"/>.</summary>
+    /// <param name="config">The config to set.</param>
+    /// <param name="source">What the value is, for the message: <c>environment variable MIGRATION_…</c>, <c>configuration value Migration:…</c>.</param>
+    /// <param name="name">The exception's parameter name: the variable or key.</param>
+    /// <param name="raw">The text as found.</param>
+    /// <exception cref="FormatException">Not of the setting's kind; the message names the source and quotes the value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Breaks the rule; the message names the source and quotes the value.</exception>
+    public void Apply(MigrationConfig config, string source, string name, string raw) => _apply(config, source, name, raw);
+
+    /// <summary>Checks the property's current value, whatever set it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value breaks the rule; the message names the property and the value.</exception>
+    public void Validate(MigrationConfig config) => _validate(config);
+
+    private static string RuleText(int minimum) => minimum == 0 ? "zero or more" : "greater than zero";
 
     private static void CheckMinimum(string name, int value, int minimum)
     {
@@ -73,14 +154,6 @@ public sealed class MigrationConfig
         {
             throw new ArgumentOutOfRangeException(name, value, $"{nameof(MigrationConfig)}.{name} must be {RuleText(minimum)}, but was {value.ToString(CultureInfo.InvariantCulture)}.");
         }
-    }
-
-    private static string RuleText(int minimum) => minimum == 0 ? "zero or more" : "greater than zero";
-
-    private static int Read(Func<string, string?> getVariable, string variable, int defaultValue, int minimum)
-    {
-        var raw = getVariable(variable);
-        return raw is null ? defaultValue : ParseSetting("environment variable " + variable, variable, raw, minimum);
     }
 
     /// <summary>
@@ -93,7 +166,7 @@ public sealed class MigrationConfig
     /// <param name="minimum">0 or 1.</param>
     /// <exception cref="FormatException">Not an integer; the message names the source and quotes the value.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Below the minimum or beyond an int; the message names the source and quotes the value.</exception>
-    internal static int ParseSetting(string source, string name, string raw, int minimum)
+    private static int ParseInt32(string source, string name, string raw, int minimum)
     {
         var text = raw.Trim();
         if (!IsSignedDigits(text))

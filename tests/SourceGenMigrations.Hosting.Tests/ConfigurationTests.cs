@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace SourceGenMigrations.Hosting.Tests;
 
-/// <summary>Binding from an in-memory configuration (the environment variables are off or unset here; see <see cref="EnvironmentPrecedenceTests"/>).</summary>
+/// <summary>Reading from an in-memory configuration (the environment variables are off or unset here; see <see cref="EnvironmentPrecedenceTests"/>).</summary>
 public sealed class ConfigurationTests
 {
     private static IConfiguration Config(params (string Key, string? Value)[] values) =>

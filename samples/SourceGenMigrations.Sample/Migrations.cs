@@ -3,9 +3,9 @@ using SourceGenMigrations;
 namespace SourceGenMigrations.Sample;
 
 /// <summary>
-/// The sample's schema: a small shop. Each migration is idempotent (CREATE ... IF NOT EXISTS, upserts), as
-/// migrations must be: one interrupted by a crash or a lost lease runs again. The SQL is portable between SQLite and
-/// PostgreSQL; <see cref="SampleDatabase"/> opens the connection the running manager serves.
+/// The sample's schema: a small shop. Each migration is transactional (the default): its statements and its COMPLETED
+/// status commit together, so a crash at any moment leaves it applied exactly once. The SQL is portable between SQLite
+/// and PostgreSQL; <see cref="SampleDatabase"/> runs it on the connection the running manager serves.
 /// </summary>
 public static class Migrations
 {

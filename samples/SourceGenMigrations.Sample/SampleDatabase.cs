@@ -1,44 +1,19 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 using SourceGenMigrations;
 
 namespace SourceGenMigrations.Sample;
 
 /// <summary>
-/// Reaches the database the running manager serves through <see cref="MigrationContext.Services"/>: the SQLite
-/// manager serves its open <see cref="SqliteConnection"/>, the PostgreSQL manager its <see cref="NpgsqlDataSource"/>.
+/// Runs SQL on the connection the running manager serves (<see cref="MigrationContextExtensions.GetDbConnection"/>):
+/// the SQLite manager's open <c>SqliteConnection</c>, the PostgreSQL manager's <c>NpgsqlConnection</c> of the
+/// migration. A transactional migration's transaction is already active on it, so the command joins it and commits with
+/// the migration's COMPLETED status.
 /// </summary>
 internal static class SampleDatabase
 {
     public static async Task ExecuteAsync(MigrationContext context, string sql, CancellationToken cancellationToken)
     {
-        var services = context.Services
-            ?? throw new InvalidOperationException($"Migration {context.Name} needs MigrationContext.Services to reach its database.");
-        if (services.GetService(typeof(SqliteConnection)) is SqliteConnection sqlite)
-        {
-            // The manager owns this connection: use it, do not dispose it.
-            await ExecuteAsync(sqlite, sql, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (services.GetService(typeof(NpgsqlDataSource)) is NpgsqlDataSource dataSource)
-        {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
-            }
-
-            return;
-        }
-
-        throw new InvalidOperationException($"Migration {context.Name}: the manager serves neither a SqliteConnection nor an NpgsqlDataSource.");
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        var command = connection.CreateCommand();
+        // The manager owns the connection: use it, do not dispose it, do not begin or end a transaction on it.
+        var command = context.GetDbConnection().CreateCommand();
         await using (command.ConfigureAwait(false))
         {
             command.CommandText = sql;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -111,11 +112,20 @@ internal sealed class MigrationHostedService(IServiceProvider services, Migratio
     }
 
     /// <summary>
-    /// What migrations see as <see cref="MigrationContext.Services"/>: the host's services first, then the manager's
-    /// (the shipped managers serve their open connection or data source), so a migration reaches both.
+    /// What migrations see as <see cref="MigrationContext.Services"/>: the database types (<see cref="DbConnection"/>,
+    /// <see cref="DbTransaction"/>, <see cref="DbDataSource"/> and their providers' types) from the manager first, so a
+    /// transactional migration gets the connection inside its transaction even when the host registers its own (as
+    /// <c>AddNpgsqlDataSource</c> does); every other type from the host first, then from the manager.
     /// </summary>
     private sealed class HostThenManagerServiceProvider(IServiceProvider host, IServiceProvider manager) : IServiceProvider
     {
-        public object? GetService(Type serviceType) => host.GetService(serviceType) ?? manager.GetService(serviceType);
+        public object? GetService(Type serviceType) => IsDatabaseType(serviceType)
+            ? manager.GetService(serviceType) ?? host.GetService(serviceType)
+            : host.GetService(serviceType) ?? manager.GetService(serviceType);
+
+        private static bool IsDatabaseType(Type serviceType) =>
+            typeof(DbConnection).IsAssignableFrom(serviceType)
+            || typeof(DbTransaction).IsAssignableFrom(serviceType)
+            || typeof(DbDataSource).IsAssignableFrom(serviceType);
     }
 }

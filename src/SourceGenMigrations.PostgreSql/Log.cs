@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations.PostgreSql;
 
+/// <summary>The PostgreSQL manager's own log lines (ids in <see cref="LogEventIds.PostgreSql"/>'s range; the lease's are shared).</summary>
 internal static partial class Log
 {
-    // Event ids 1-5: the lease, in Internal.LeaseLog (shared with the other manager).
-    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Waiting for the database lock (advisory lock {Key}) on {DataSource}")]
+    [LoggerMessage(EventId = LogEventIds.PostgreSql + 1, Level = LogLevel.Information, Message = "Waiting for the database lock (advisory lock {Key}) on {DataSource}: another runner is creating or upgrading the migration tables")]
     public static partial void WaitingForDbLock(ILogger logger, long key, string dataSource);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Took the database lock (advisory lock {Key}) on {DataSource}")]
+    [LoggerMessage(EventId = LogEventIds.PostgreSql + 2, Level = LogLevel.Debug, Message = "Took the database lock (advisory lock {Key}, transaction-scoped) on {DataSource}")]
     public static partial void DbLockTaken(ILogger logger, long key, string dataSource);
 }

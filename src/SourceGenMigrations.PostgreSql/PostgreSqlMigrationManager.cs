@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,48 +9,51 @@ namespace SourceGenMigrations.PostgreSql;
 
 /// <summary>
 /// An <see cref="IMigrationManager"/> on PostgreSQL (Npgsql, <see cref="NpgsqlDataSource"/>), safe for many replicas
-/// on many hosts.
+/// on many hosts, directly or through a pooler in transaction mode (PgBouncer). Each transactional migration runs as one
+/// unit of work: its statements and its <c>COMPLETED</c> status commit in one transaction on the connection served to it.
 /// </summary>
 /// <remarks>
-/// <para><b>Database lock</b>: <c>pg_advisory_lock(<see cref="AdvisoryLockKey"/>)</c> on a dedicated connection, held from
-/// <see cref="AcquireDbLockAsync"/> to <see cref="ReleaseDbLockAsync"/> while the schema and tables are created. The key
+/// <para><b>No session state</b>: no lock or state of the manager spans two transactions on a session, so it holds behind
+/// PgBouncer in transaction pooling mode (which hands each transaction to any server connection), and nothing is left
+/// behind on a server connection when a runner dies.</para>
+/// <para><b>Database lock</b>: <c>pg_advisory_xact_lock(<see cref="AdvisoryLockKey"/>)</c> taken inside the one
+/// transaction that covers <see cref="AcquireDbLockAsync"/>, <see cref="EnsureDataStoresAsync"/> and
+/// <see cref="ReleaseDbLockAsync"/> (its commit releases it). A runner that finds it held tries again with
+/// <c>pg_try_advisory_xact_lock</c> in short transactions, so waiting replicas pin no pooled server connection. The key
 /// is fixed: the first 8 bytes (big-endian) of FNV-1a-64 over the UTF-8 text <c>SourceGenMigrations:{schema}.{lock table}</c>,
 /// so every runner of one deployment contends for the same key and two deployments with different tables do not.</para>
 /// <para><b>Migration lock</b>: a lease row in <c>{schema}.{prefix}_lock</c> (owner id, expiry), taken by one atomic
-/// <c>INSERT … ON CONFLICT DO UPDATE … WHERE expired</c>, extended by the heartbeat, deleted by its owner on release. It
-/// needs no session state, so it works through PgBouncer (transaction pooling) and on engines without advisory locks.
+/// <c>INSERT … ON CONFLICT DO UPDATE … WHERE expired</c>, extended by the heartbeat, deleted by its owner on release.
 /// A runner that finds the lease held waits, polling every <see cref="PostgreSqlMigrationManagerOptions.PollInterval"/>.</para>
+/// <para><b>Unit of work</b> (<see cref="ITransactionalMigrationManager"/>): a transactional migration gets a connection
+/// of its own from the data source with a transaction begun on it, which also writes its <c>STARTED</c> status (only
+/// when it is not <c>COMPLETED</c> and the lease is this runner's) and, at the end, its <c>COMPLETED</c> status together
+/// with the lease's extension (only while the lease is still this runner's): one durable commit. Commands made on the
+/// served connection (<c>connection.CreateCommand()</c>, <c>new NpgsqlCommand(sql, connection)</c>) join the
+/// transaction with nothing to set. A non-transactional migration gets a connection without a transaction, for
+/// statements such as <c>CREATE INDEX CONCURRENTLY</c>, and its statuses are commits of their own.</para>
 /// <para><b>Time</b>: lease times come from the server's clock (<c>clock_timestamp()</c>), computed inside the statements.
 /// Replicas run on different hosts whose clocks may disagree; the one server clock is the only one they all share.</para>
-/// <para><b>Services</b>: <see cref="GetService"/> serves the <see cref="NpgsqlDataSource"/> (also as <see cref="DbDataSource"/>),
-/// so a migration reaches its database through <see cref="MigrationContext.Services"/>.</para>
+/// <para><b>Prepared statements</b>: the manager prepares none, so nothing depends on a server connection's session;
+/// keep Npgsql's automatic preparation off (<c>Max Auto Prepare=0</c>, the default) behind a transaction-mode pooler.</para>
 /// </remarks>
-public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlMigrationManager : ITransactionalMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _schemaName;
     private readonly string _lockTableName;
     private readonly string _statusTableName;
-    private readonly TimeSpan _lease;
+    private readonly TimeSpan _leaseDuration;
     private readonly TimeSpan _pollInterval;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
-    private readonly string _displayLockTable;
-
-    private readonly string _createSql;
-    private readonly string _acquireSql;
-    private readonly string _readLeaseSql;
-    private readonly string _heartbeatSql;
-    private readonly string _releaseSql;
-    private readonly string _listSql;
-    private readonly string _persistSql;
-
-    private NpgsqlConnection? _lockConnection;
+    private readonly Statements _sql;
+    private readonly LeaseProtocol _lease;
     private int _disposed;
 
     /// <summary>Creates a manager on a data source that the caller owns (and disposes).</summary>
-    /// <param name="dataSource">The database; also served to migrations.</param>
+    /// <param name="dataSource">The database; its connections are served to migrations.</param>
     /// <param name="options">Schema, table names, lease, polling, owner id, logging; null means the defaults.</param>
     /// <exception cref="ArgumentNullException"><paramref name="dataSource"/> is null.</exception>
     /// <exception cref="ArgumentException">An option is invalid; the message names it and the value.</exception>
@@ -82,60 +84,18 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
         _ownsDataSource = ownsDataSource;
         try
         {
-            var schema = ManagerValidation.QuoteIdentifier(options.Schema, nameof(options.Schema));
-            ManagerValidation.QuoteIdentifier(options.TablePrefix, nameof(options.TablePrefix));
-            _schemaName = options.Schema;
-            _lockTableName = options.LockTableName ?? options.TablePrefix + "_lock";
-            _statusTableName = options.StatusTableName ?? options.TablePrefix + "_status";
-            var lockTable = schema + "." + ManagerValidation.QuoteIdentifier(_lockTableName, options.LockTableName is null ? nameof(options.TablePrefix) : nameof(options.LockTableName));
-            var statusTable = schema + "." + ManagerValidation.QuoteIdentifier(_statusTableName, options.StatusTableName is null ? nameof(options.TablePrefix) : nameof(options.StatusTableName));
-            if (string.Equals(_lockTableName, _statusTableName, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"LockTableName and StatusTableName must differ, but both are '{_lockTableName}'.", nameof(options));
-            }
-
+            _schemaName = ManagerValidation.CheckIdentifier(options.Schema, nameof(options.Schema));
+            (_lockTableName, _statusTableName) = ManagerValidation.TableNames(options.TablePrefix, options.LockTableName, options.StatusTableName, caseSensitive: true);
             ManagerValidation.CheckDuration(options.LeaseDuration, ManagerValidation.MaxLeaseDuration, nameof(options.LeaseDuration));
             ManagerValidation.CheckDuration(options.PollInterval, ManagerValidation.MaxPollInterval, nameof(options.PollInterval));
-            _lease = options.LeaseDuration;
+            _leaseDuration = options.LeaseDuration;
             _pollInterval = options.PollInterval;
             OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
             _logger = options.Logger ?? NullLogger.Instance;
             _timeProvider = options.TimeProvider ?? TimeProvider.System;
-            _displayLockTable = _schemaName + "." + _lockTableName;
             AdvisoryLockKey = ComputeAdvisoryLockKey(_schemaName, _lockTableName);
-
-            _createSql =
-                $"""
-                CREATE TABLE IF NOT EXISTS {lockTable} (
-                    lock_id integer NOT NULL PRIMARY KEY CHECK (lock_id = 1),
-                    owner_id text NOT NULL,
-                    acquired_at timestamptz NOT NULL,
-                    expires_at timestamptz NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS {statusTable} (
-                    migration_order bigint NOT NULL PRIMARY KEY,
-                    status text NOT NULL,
-                    updated_at timestamptz NOT NULL
-                );
-                """;
-            _acquireSql =
-                $"""
-                INSERT INTO {lockTable} AS l (lock_id, owner_id, acquired_at, expires_at)
-                VALUES (1, $1, clock_timestamp(), clock_timestamp() + $2)
-                ON CONFLICT (lock_id) DO UPDATE SET
-                    owner_id = EXCLUDED.owner_id, acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at
-                WHERE l.expires_at <= EXCLUDED.acquired_at OR l.owner_id = EXCLUDED.owner_id
-                RETURNING l.expires_at
-                """;
-            _readLeaseSql = $"SELECT owner_id, expires_at FROM {lockTable} WHERE lock_id = 1";
-            _heartbeatSql = $"UPDATE {lockTable} SET expires_at = clock_timestamp() + $2 WHERE lock_id = 1 AND owner_id = $1 RETURNING expires_at";
-            _releaseSql = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $1";
-            _listSql = $"SELECT migration_order, status FROM {statusTable} ORDER BY migration_order";
-            _persistSql =
-                $"""
-                INSERT INTO {statusTable} (migration_order, status, updated_at) VALUES ($1, $2, clock_timestamp())
-                ON CONFLICT (migration_order) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
-                """;
+            _sql = new Statements(_schemaName, _lockTableName, _statusTableName);
+            _lease = new LeaseProtocol(new LeaseStore(this), _schemaName + "." + _lockTableName, OwnerId, _pollInterval, _timeProvider, _logger);
         }
         catch
         {
@@ -160,7 +120,7 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
     /// <summary>The status table's name (unquoted, without schema).</summary>
     public string StatusTableName => _statusTableName;
 
-    /// <summary>The key of <c>pg_advisory_lock</c> used as the database lock (see the type's remarks for how it is derived).</summary>
+    /// <summary>The key of <c>pg_advisory_xact_lock</c> used as the database lock (see the type's remarks for how it is derived).</summary>
     public long AdvisoryLockKey { get; }
 
     /// <summary>The key of the database lock for a schema and a lock table: FNV-1a-64 of <c>SourceGenMigrations:{schema}.{lockTable}</c> (UTF-8).</summary>
@@ -181,218 +141,60 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
     }
 
     /// <inheritdoc/>
-    public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed();
-        if (_lockConnection is not null)
-        {
-            throw new InvalidOperationException("This manager already holds the database lock.");
-        }
-
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using (var tryCommand = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", connection))
-            {
-                tryCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
-                if (await tryCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-                {
-                    Log.WaitingForDbLock(_logger, AdvisoryLockKey, connection.Database);
-
-                    // Blocks in the server until the holder releases; the token cancels it (Npgsql sends a cancel request).
-                    await using var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection) { CommandTimeout = 0 };
-                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
-                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            Log.DbLockTaken(_logger, AdvisoryLockKey, connection.Database);
-            _lockConnection = connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>Creates the schema when missing, then the two tables (<c>IF NOT EXISTS</c>), on the database lock's connection when it is held.</remarks>
-    public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed();
-        var connection = _lockConnection;
-        var ownConnection = connection is null;
-        connection ??= await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
-            bool schemaExists;
-            await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)", connection))
-            {
-                exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _schemaName });
-                schemaExists = await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-            }
-
-            var sql = schemaExists ? _createSql : $"CREATE SCHEMA IF NOT EXISTS \"{_schemaName}\";\n{_createSql}";
-            await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (ownConnection)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>Unlocks and returns the dedicated connection (closing it resets the session, which frees the lock in any case). Does nothing when the lock is not held.</remarks>
-    public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
-    {
-        var connection = _lockConnection;
-        if (connection is null)
-        {
-            return;
-        }
-
-        _lockConnection = null;
-        try
-        {
-            await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection);
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryLockKey });
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"The advisory lock {AdvisoryLockKey} was not held by the database lock's connection."));
-            }
-        }
-        finally
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <inheritdoc/>
     /// <remarks>
     /// One atomic upsert takes the lease when there is no lease row, when it expired, or when this owner already holds it.
     /// Otherwise waits, polling every <see cref="PostgreSqlMigrationManagerOptions.PollInterval"/>, until it succeeds or
     /// <paramref name="cancellationToken"/> is cancelled.
     /// </remarks>
-    public async Task AcquireMigrationLockAsync(CancellationToken cancellationToken)
+    public Task AcquireMigrationLockAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        string? lastHolder = null;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await using (var command = _dataSource.CreateCommand(_acquireSql))
-            {
-                AddOwnerAndLease(command);
-                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime takenUntil)
-                {
-                    var until = ToOffset(takenUntil);
-                    LeaseLog.LeaseTaken(_logger, _displayLockTable, OwnerId, until);
-                    return;
-                }
-            }
-
-            var (holder, expiresAt) = await ReadLeaseAsync(cancellationToken).ConfigureAwait(false);
-            if (holder is not null && !string.Equals(holder, lastHolder, StringComparison.Ordinal))
-            {
-                LeaseLog.WaitingForLease(_logger, _displayLockTable, holder, expiresAt, OwnerId, _pollInterval);
-                lastHolder = holder;
-            }
-
-            await Task.Delay(_pollInterval, _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
+        return _lease.AcquireAsync(cancellationToken);
     }
 
     /// <inheritdoc/>
     /// <exception cref="InvalidOperationException">The lease row is gone or held by another owner: the lease was lost.</exception>
-    public async Task MigrationLockHeartbeatAsync(CancellationToken cancellationToken)
+    public Task MigrationLockHeartbeatAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        await using (var command = _dataSource.CreateCommand(_heartbeatSql))
-        {
-            AddOwnerAndLease(command);
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is DateTime extendedUntil)
-            {
-                var until = ToOffset(extendedUntil);
-                LeaseLog.LeaseExtended(_logger, _displayLockTable, OwnerId, until);
-                return;
-            }
-        }
-
-        var lost = await DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
-        LeaseLog.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
-        throw new InvalidOperationException(
-            $"The migration lease in table {_displayLockTable} was lost: this runner ({OwnerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.");
-    }
-
-    /// <inheritdoc/>
-    /// <exception cref="InvalidDataException">A row has a negative order or an unknown status text; the message names the row.</exception>
-    public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed();
-        await using var command = _dataSource.CreateCommand(_listSql);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var statuses = new List<PersistedStatus>();
-        var table = _schemaName + "." + _statusTableName;
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var order = reader.GetInt64(0);
-            var text = reader.IsDBNull(1) ? null : reader.GetString(1);
-            statuses.Add(StatusRows.Read(table, order, text));
-        }
-
-        return statuses;
-    }
-
-    /// <inheritdoc/>
-    public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
-    {
-        ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfNegative(order);
-        var text = MigrationStatusText.ToText(status);
-        await using var command = _dataSource.CreateCommand(_persistSql);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = order });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return _lease.HeartbeatAsync(cancellationToken);
     }
 
     /// <inheritdoc/>
     /// <exception cref="InvalidOperationException">The lease was no longer held by this runner (nothing was deleted).</exception>
-    public async Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
+    public Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        await using (var command = _dataSource.CreateCommand(_releaseSql))
-        {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OwnerId });
-            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            {
-                LeaseLog.LeaseReleased(_logger, _displayLockTable, OwnerId);
-                return;
-            }
-        }
-
-        var lost = await DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
-        LeaseLog.LeaseLost(_logger, _displayLockTable, OwnerId, lost);
-        throw new InvalidOperationException(
-            $"The migration lease in table {_displayLockTable} could not be released: this runner ({OwnerId}) no longer holds it ({lost}).");
+        return _lease.ReleaseAsync(cancellationToken);
     }
 
-    /// <summary>Serves the <see cref="NpgsqlDataSource"/> (also as <see cref="DbDataSource"/>) and the manager itself.</summary>
-    /// <returns>The service, or null for any other type.</returns>
+    /// <summary>
+    /// Serves, while a migration runs, its connection as <see cref="NpgsqlConnection"/> and <see cref="DbConnection"/>
+    /// (inside the migration's transaction when it is transactional) and that transaction as
+    /// <see cref="NpgsqlTransaction"/> and <see cref="DbTransaction"/>; at any time the <see cref="NpgsqlDataSource"/>
+    /// (also as <see cref="DbDataSource"/>), whose commands run outside the migration's transaction; and the manager itself.
+    /// The connection and the transaction are the manager's: do not dispose, commit or roll them back.
+    /// </summary>
+    /// <returns>The service, or null for any other type (and for the connection and transaction types when no migration runs).</returns>
     public object? GetService(Type serviceType)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(NpgsqlConnection) || serviceType == typeof(DbConnection))
+        {
+            return Volatile.Read(ref _currentSession)?.Connection;
+        }
+
+        if (serviceType == typeof(NpgsqlTransaction) || serviceType == typeof(DbTransaction))
+        {
+            return Volatile.Read(ref _currentSession)?.Transaction;
+        }
+
         if (serviceType == typeof(NpgsqlDataSource) || serviceType == typeof(DbDataSource))
         {
             return _dataSource;
         }
 
-        if (serviceType == typeof(PostgreSqlMigrationManager) || serviceType == typeof(IMigrationManager))
+        if (serviceType == typeof(PostgreSqlMigrationManager) || serviceType == typeof(IMigrationManager) || serviceType == typeof(ITransactionalMigrationManager))
         {
             return this;
         }
@@ -400,7 +202,7 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
         return null;
     }
 
-    /// <summary>Closes a database lock connection still held and disposes the data source when the manager created it. Does not release the lease.</summary>
+    /// <summary>Ends a database lock or a unit of work still open (rolling it back) and disposes the data source when the manager created it. Does not release the lease.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -408,10 +210,10 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
             return;
         }
 
-        if (_lockConnection is { } connection)
+        await EndDbLockAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _currentSession, null) is { } session)
         {
-            _lockConnection = null;
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await session.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_ownsDataSource)
@@ -435,29 +237,6 @@ public sealed class PostgreSqlMigrationManager : IMigrationManager, IServiceProv
         {
             throw new ArgumentException($"The PostgreSQL connection string is invalid: {e.Message}", nameof(connectionString), e);
         }
-    }
-
-    private void AddOwnerAndLease(NpgsqlCommand command)
-    {
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OwnerId });
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = _lease });
-    }
-
-    private async Task<(string? Holder, DateTimeOffset ExpiresAt)> ReadLeaseAsync(CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(_readLeaseSql);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? (reader.GetString(0), ToOffset(reader.GetFieldValue<DateTime>(1)))
-            : (null, default);
-    }
-
-    private async Task<string> DescribeLeaseAsync(CancellationToken cancellationToken)
-    {
-        var (holder, expires) = await ReadLeaseAsync(cancellationToken).ConfigureAwait(false);
-        return holder is null
-            ? "there is no lease row"
-            : string.Create(CultureInfo.InvariantCulture, $"it is held by {holder} until {expires:O}");
     }
 
     private static DateTimeOffset ToOffset(DateTime utc) => new(DateTime.SpecifyKind(utc, DateTimeKind.Utc));

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations.Sqlite;
 
+/// <summary>The SQLite manager's own log lines (ids in <see cref="LogEventIds.Sqlite"/>'s range; the lease's are shared).</summary>
 internal static partial class Log
 {
-    // Event ids 1-5: the lease, in Internal.LeaseLog (shared with the other manager).
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Waiting for the database lock (BEGIN IMMEDIATE) on {DataSource}: another connection is writing")]
+    [LoggerMessage(EventId = LogEventIds.Sqlite + 1, Level = LogLevel.Information, Message = "Waiting for the database lock (BEGIN IMMEDIATE) on {DataSource}: another connection is writing")]
     public static partial void WaitingForDbLock(ILogger logger, string dataSource);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "Took the database lock (BEGIN IMMEDIATE) on {DataSource}")]
+    [LoggerMessage(EventId = LogEventIds.Sqlite + 2, Level = LogLevel.Debug, Message = "Took the database lock (BEGIN IMMEDIATE) on {DataSource}")]
     public static partial void DbLockTaken(ILogger logger, string dataSource);
 }

@@ -1,58 +1,59 @@
 using Microsoft.Extensions.Logging;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations;
 
-/// <summary>The runner's log lines (source-generated: nothing is formatted when the level is off).</summary>
+/// <summary>The runner's log lines (source-generated: nothing is formatted when the level is off), ids in <see cref="LogEventIds.Runner"/>'s range.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Migration run starting with {RegistrationCount} registered migration(s)")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 1, Level = LogLevel.Debug, Message = "Migration run starting with {RegistrationCount} registered migration(s)")]
     public static partial void RunStarting(ILogger logger, int registrationCount);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Database lock acquired; ensuring the migration data stores exist")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 2, Level = LogLevel.Debug, Message = "Database lock acquired; ensuring the migration data stores exist")]
     public static partial void DbLockAcquired(ILogger logger);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Migration lock acquired after {WaitMilliseconds} ms")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 3, Level = LogLevel.Debug, Message = "Migration lock acquired after {WaitMilliseconds} ms")]
     public static partial void MigrationLockAcquired(ILogger logger, long waitMilliseconds);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Skipping migration {Order} ({Name}): already completed")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 4, Level = LogLevel.Debug, Message = "Skipping migration {Order} ({Name}): already completed")]
     public static partial void SkippedCompleted(ILogger logger, long order, string name);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Skipping migration {Order} ({Name}): disabled")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 5, Level = LogLevel.Debug, Message = "Skipping migration {Order} ({Name}): disabled")]
     public static partial void SkippedDisabled(ILogger logger, long order, string name);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Migration {Order} ({Name}) is disabled but has the persisted status {PersistedStatus}: it ran before, check that a later migration supersedes it")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 6, Level = LogLevel.Warning, Message = "Migration {Order} ({Name}) is disabled but has the persisted status {PersistedStatus}: it ran before, check that a later migration supersedes it")]
     public static partial void DisabledButPersisted(ILogger logger, long order, string name, string persistedStatus);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Nothing to migrate: all {EnabledCount} enabled migration(s) are completed")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 7, Level = LogLevel.Information, Message = "Nothing to migrate: all {EnabledCount} enabled migration(s) are completed")]
     public static partial void NothingToRun(ILogger logger, int enabledCount);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "{RunCount} migration(s) to run, from order {FirstOrder} to {LastOrder}")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 8, Level = LogLevel.Information, Message = "{RunCount} migration(s) to run, from order {FirstOrder} to {LastOrder}")]
     public static partial void MigrationsToRun(ILogger logger, int runCount, long firstOrder, long lastOrder);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Migration {Order} ({Name}) started (previous status {PreviousStatus})")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 9, Level = LogLevel.Information, Message = "Migration {Order} ({Name}) started (previous status {PreviousStatus})")]
     public static partial void MigrationStarted(ILogger logger, long order, string name, string previousStatus);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Migration {Order} ({Name}) completed in {ElapsedMilliseconds} ms")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 10, Level = LogLevel.Information, Message = "Migration {Order} ({Name}) completed in {ElapsedMilliseconds} ms")]
     public static partial void MigrationCompleted(ILogger logger, long order, string name, long elapsedMilliseconds);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Migration {Order} ({Name}) failed after {ElapsedMilliseconds} ms")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 11, Level = LogLevel.Error, Message = "Migration {Order} ({Name}) failed after {ElapsedMilliseconds} ms")]
     public static partial void MigrationFailed(ILogger logger, Exception exception, long order, string name, long elapsedMilliseconds);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Migration lock heartbeat failed ({FailureCount} consecutive failure(s), {RetryCount} tolerated)")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 12, Level = LogLevel.Warning, Message = "Migration lock heartbeat failed ({FailureCount} consecutive failure(s), {RetryCount} tolerated)")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception, int failureCount, int retryCount);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Migration lock heartbeat gave up after {FailureCount} consecutive failure(s); cancelling the run")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 13, Level = LogLevel.Error, Message = "Migration lock heartbeat gave up after {FailureCount} consecutive failure(s); cancelling the run")]
     public static partial void HeartbeatGaveUp(ILogger logger, int failureCount);
 
-    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Failed to release the {LockName} lock; another runner may have to wait for it to expire")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 14, Level = LogLevel.Error, Message = "Failed to release the {LockName} lock; another runner may have to wait for it to expire")]
     public static partial void ReleaseFailed(ILogger logger, Exception exception, string lockName);
 
-    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Migration run completed: {RunCount} migration(s) applied in {ElapsedMilliseconds} ms")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 15, Level = LogLevel.Information, Message = "Migration run completed: {RunCount} migration(s) applied in {ElapsedMilliseconds} ms")]
     public static partial void RunCompleted(ILogger logger, int runCount, long elapsedMilliseconds);
 
-    [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Migration {Operation} failed after {ElapsedMilliseconds} ms: {Reason}")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 16, Level = LogLevel.Error, Message = "Migration {Operation} failed after {ElapsedMilliseconds} ms: {Reason}")]
     public static partial void RunFailed(ILogger logger, string operation, long elapsedMilliseconds, string reason);
 
-    [LoggerMessage(EventId = 17, Level = LogLevel.Debug, Message = "Migration plan made in {ElapsedMilliseconds} ms")]
+    [LoggerMessage(EventId = LogEventIds.Runner + 17, Level = LogLevel.Debug, Message = "Migration plan made in {ElapsedMilliseconds} ms")]
     public static partial void PlanMade(ILogger logger, long elapsedMilliseconds);
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -185,6 +186,34 @@ public sealed class HostStartupTests
     }
 
     [Fact]
+    public async Task A_connection_the_manager_serves_wins_over_one_the_host_registers()
+    {
+        var log = new EventLog();
+        var hostConnection = new FakeConnection();
+        var managerConnection = new FakeConnection();
+        DbConnection? seenAsDbConnection = null;
+        FakeConnection? seenAsProviderType = null;
+        var builder = TestHosts.CreateBuilder();
+        builder.Services.AddSingleton<DbConnection>(hostConnection); // as AddNpgsqlDataSource registers one
+        builder.Services.AddSingleton(hostConnection);
+        builder.Services.AddMigrations(
+            [TestHosts.Migration(1, log, (context, _) =>
+            {
+                seenAsDbConnection = context.Services!.GetService(typeof(DbConnection)) as DbConnection;
+                seenAsProviderType = context.Services!.GetService(typeof(FakeConnection)) as FakeConnection;
+                return Task.CompletedTask;
+            })],
+            _ => new ServingManager(log, new ManagerConnection(), new Marker(), managerConnection));
+
+        using var host = builder.Build();
+        await host.StartAsync().WaitAsync(TestHosts.Timeout);
+
+        Assert.Same(managerConnection, seenAsDbConnection);
+        Assert.Same(managerConnection, seenAsProviderType);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task The_run_logs_under_the_SourceGenMigrations_category()
     {
         var log = new EventLog();
@@ -254,12 +283,44 @@ public sealed class HostStartupTests
     private sealed class ManagerConnection;
 
     /// <summary>A manager that serves its "connection" (and a competing marker), as the SQLite and PostgreSQL managers do.</summary>
-    private sealed class ServingManager(EventLog log, ManagerConnection connection, Marker marker) : IMigrationManager, IServiceProvider, IDisposable
+    /// <summary>A connection type of a provider (nothing is opened).</summary>
+    private sealed class FakeConnection : DbConnection
+    {
+        [System.Diagnostics.CodeAnalysis.AllowNull]
+        public override string ConnectionString { get; set; } = "";
+
+        public override string Database => "fake";
+
+        public override string DataSource => "fake";
+
+        public override string ServerVersion => "0";
+
+        public override System.Data.ConnectionState State => System.Data.ConnectionState.Open;
+
+        public override void ChangeDatabase(string databaseName) => throw new NotSupportedException();
+
+        public override void Close()
+        {
+        }
+
+        public override void Open()
+        {
+        }
+
+        protected override DbTransaction BeginDbTransaction(System.Data.IsolationLevel isolationLevel) => throw new NotSupportedException();
+
+        protected override DbCommand CreateDbCommand() => throw new NotSupportedException();
+    }
+
+    private sealed class ServingManager(EventLog log, ManagerConnection connection, Marker marker, FakeConnection? dbConnection = null) : IMigrationManager, IServiceProvider, IDisposable
     {
         private readonly InMemoryMigrationManager _inner = new(log);
 
         public object? GetService(Type serviceType) =>
-            serviceType == typeof(ManagerConnection) ? connection : serviceType == typeof(Marker) ? marker : null;
+            serviceType == typeof(ManagerConnection) ? connection
+            : serviceType == typeof(Marker) ? marker
+            : serviceType == typeof(DbConnection) || serviceType == typeof(FakeConnection) ? dbConnection
+            : null;
 
         public Task AcquireDbLockAsync(CancellationToken cancellationToken) => _inner.AcquireDbLockAsync(cancellationToken);
         public Task EnsureDataStoresAsync(CancellationToken cancellationToken) => _inner.EnsureDataStoresAsync(cancellationToken);

@@ -8,7 +8,8 @@ public interface IPostgresTests;
 
 /// <summary>
 /// A fact on a database: on a class implementing <see cref="IPostgresTests"/> it is skipped (with the reason) when
-/// PostgreSQL cannot be started, unless <c>SGM_REQUIRE_POSTGRES=1</c>, where it runs and fails loudly. xunit 2 has no
+/// PostgreSQL (or, for <see cref="IPgBouncerTests"/>, PgBouncer) cannot be started, unless <c>SGM_REQUIRE_POSTGRES=1</c>,
+/// where it runs and fails loudly. xunit 2 has no
 /// dynamic skip, so the decision is made at discovery from a cached probe (which starts the server).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
@@ -35,6 +36,11 @@ public sealed class DbFactDiscoverer(IMessageSink diagnosticMessageSink) : FactD
     protected override IXunitTestCase CreateTestCase(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
     {
         var type = testMethod.TestClass.Class.ToRuntimeType();
+        if (type is not null && typeof(IPgBouncerTests).IsAssignableFrom(type) && PgBouncerServer.SkipReason is { } pgBouncerReason)
+        {
+            return new XunitSkippedDataRowTestCase(_sink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, pgBouncerReason);
+        }
+
         if (type is not null && typeof(IPostgresTests).IsAssignableFrom(type) && !PostgresServer.Required && PostgresServer.UnavailableReason is { } reason)
         {
             return new XunitSkippedDataRowTestCase(_sink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, "PostgreSQL unavailable: " + reason);

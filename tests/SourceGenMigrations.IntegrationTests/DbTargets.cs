@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -7,7 +8,8 @@ using SourceGenMigrations.Sqlite;
 namespace SourceGenMigrations.IntegrationTests;
 
 /// <summary>Settings of a manager under test (the subset both managers share).</summary>
-public sealed record ManagerSettings(TimeSpan? Lease = null, TimeSpan? Poll = null, string? OwnerId = null);
+/// <param name="ForeignKeys">SQLite: open the manager's connections with <c>Foreign Keys=True</c> (PostgreSQL enforces them always).</param>
+public sealed record ManagerSettings(TimeSpan? Lease = null, TimeSpan? Poll = null, string? OwnerId = null, bool ForeignKeys = false);
 
 /// <summary>One fresh database of one kind, with raw SQL access for arranging and asserting.</summary>
 public abstract class DbTarget : IAsyncDisposable
@@ -35,22 +37,17 @@ public abstract class DbTarget : IAsyncDisposable
     public Task<long> SideEffectCountAsync(long order) =>
         CountAsync(string.Create(CultureInfo.InvariantCulture, $"SELECT COUNT(*) FROM side_effect WHERE migration_order = {order}"));
 
-    /// <summary>What each test migration does: one row through the manager's served connection (Services).</summary>
+    /// <summary>
+    /// What each test migration does: one row through the connection the manager serves as <see cref="DbConnection"/>
+    /// (inside the migration's transaction when it is transactional), with a command made the ordinary way.
+    /// </summary>
     public static async Task InsertSideEffectAsync(MigrationContext context, CancellationToken ct)
     {
-        var sql = string.Create(CultureInfo.InvariantCulture, $"INSERT INTO side_effect (migration_order, previous_status, pid) VALUES ({context.Order}, '{MigrationStatusText.ToText(context.PreviousStatus)}', {Environment.ProcessId})");
         Assert.NotNull(context.Services);
-        if (context.Services.GetService(typeof(SqliteConnection)) is SqliteConnection sqlite)
-        {
-            using var command = sqlite.CreateCommand();
-            command.CommandText = sql;
-            await command.ExecuteNonQueryAsync(ct);
-            return;
-        }
-
-        var dataSource = Assert.IsType<NpgsqlDataSource>(context.Services.GetService(typeof(NpgsqlDataSource)), exactMatch: false);
-        await using var pg = dataSource.CreateCommand(sql);
-        await pg.ExecuteNonQueryAsync(ct);
+        var connection = Assert.IsAssignableFrom<DbConnection>(context.Services.GetService(typeof(DbConnection)));
+        await using var command = connection.CreateCommand();
+        command.CommandText = string.Create(CultureInfo.InvariantCulture, $"INSERT INTO side_effect (migration_order, previous_status, pid) VALUES ({context.Order}, '{MigrationStatusText.ToText(context.PreviousStatus)}', {Environment.ProcessId})");
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<Dictionary<long, string>> StatusesAsync()
@@ -87,7 +84,7 @@ public sealed class SqliteTarget : DbTarget
     public override IMigrationManager CreateManager(ManagerSettings? settings = null)
     {
         settings ??= new ManagerSettings();
-        return new SqliteMigrationManager(ConnectionString, new SqliteMigrationManagerOptions
+        return new SqliteMigrationManager(ConnectionString + (settings.ForeignKeys ? ";Foreign Keys=True" : ""), new SqliteMigrationManagerOptions
         {
             LeaseDuration = settings.Lease ?? TimeSpan.FromSeconds(30),
             PollInterval = settings.Poll ?? TimeSpan.FromMilliseconds(50),
@@ -168,10 +165,13 @@ public sealed class PostgresTarget : DbTarget
 
     public override string LockTable => "public.migration_lock";
 
-    public override IMigrationManager CreateManager(ManagerSettings? settings = null)
+    public override IMigrationManager CreateManager(ManagerSettings? settings = null) => CreateManager(ConnectionString, settings);
+
+    /// <summary>A manager on <paramref name="connectionString"/> (this database, perhaps through a pooler) with the test settings.</summary>
+    internal static PostgreSqlMigrationManager CreateManager(string connectionString, ManagerSettings? settings)
     {
         settings ??= new ManagerSettings();
-        return new PostgreSqlMigrationManager(ConnectionString, new PostgreSqlMigrationManagerOptions
+        return new PostgreSqlMigrationManager(connectionString, new PostgreSqlMigrationManagerOptions
         {
             LeaseDuration = settings.Lease ?? TimeSpan.FromSeconds(30),
             PollInterval = settings.Poll ?? TimeSpan.FromMilliseconds(50),
@@ -200,7 +200,10 @@ public sealed class PostgresTarget : DbTarget
         return rows;
     }
 
-    protected override async Task QueryAsync(string sql, Action<System.Data.Common.DbDataReader> row)
+    protected override Task QueryAsync(string sql, Action<System.Data.Common.DbDataReader> row) => QueryDirectAsync(sql, row);
+
+    /// <summary>Runs a query straight on the server (for targets that wrap this one).</summary>
+    internal async Task QueryDirectAsync(string sql, Action<System.Data.Common.DbDataReader> row)
     {
         await using var command = _dataSource.CreateCommand(sql);
         await using var reader = await command.ExecuteReaderAsync();

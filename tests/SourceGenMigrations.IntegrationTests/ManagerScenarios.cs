@@ -36,7 +36,8 @@ public abstract class ManagerScenarios
         }
     }
 
-    private static string FullText(Exception e)
+    /// <summary>Every message of an exception and of all it holds (inner and aggregated ones), for assertions on text.</summary>
+    internal static string FullText(Exception e)
     {
         var parts = new List<string>();
         for (Exception? x = e; x is not null; x = x.InnerException)
@@ -407,8 +408,10 @@ public abstract class ManagerScenarios
         await DisposeAll(first);
     }
 
+    // Non-transactional: the thief's write needs no lock the migration holds (a transactional SQLite migration holds
+    // the database's write lock, so nobody can steal its lease; UnitOfWorkScenarios covers the fence at the commit).
     [DbFact]
-    public async Task Lease_stolen_mid_run_fails_the_heartbeat_cancels_the_run_and_says_so()
+    public async Task Lease_stolen_during_a_non_transactional_migration_fails_the_heartbeat_cancels_the_run_and_says_so()
     {
         await using var db = await CreateTargetAsync();
         await db.CreateSideEffectTableAsync();
@@ -427,7 +430,7 @@ public abstract class ManagerScenarios
                 cancelledInside = true;
                 throw;
             }
-        }));
+        }, transactional: false));
         var manager = db.CreateManager(new ManagerSettings(OwnerId: "victim"));
 
         var run = RunAsync(manager, registrations);
@@ -445,7 +448,41 @@ public abstract class ManagerScenarios
     }
 
     [DbFact]
-    public async Task Cancelled_run_leaves_the_migration_started_releases_the_lease_and_the_next_run_retries_it()
+    public async Task Cancelled_run_rolls_back_a_transactional_migration_releases_the_lease_and_the_next_run_runs_it_once()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registrations = Migrations(1);
+        registrations.Add(new MigrationRegistration(2, async (context, ct) =>
+        {
+            await DbTarget.InsertSideEffectAsync(context, ct);
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }));
+        var manager = db.CreateManager();
+        using var cts = new CancellationTokenSource();
+
+        var run = RunAsync(manager, registrations, cts.Token);
+        await started.Task.WaitAsync(Patience);
+        await cts.CancelAsync();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Patience));
+        Assert.Equal(cts.Token, error.CancellationToken);
+
+        // Its insert and its STARTED rolled back together: the status is the one before the run.
+        Assert.Equal("PENDING", (await db.StatusesAsync())[2]);
+        Assert.Equal(0, await db.SideEffectCountAsync(2));
+        Assert.Empty(await db.ReadLeaseAsync());
+        await DisposeAll(manager);
+
+        await RunWithNewManagerAsync(db, Migrations(1, 2));
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM side_effect WHERE migration_order = 2 AND previous_status = 'PENDING'"));
+        Assert.Equal(1, await db.SideEffectCountAsync(1));
+    }
+
+    [DbFact]
+    public async Task Cancelled_run_leaves_a_non_transactional_migration_started_releases_the_lease_and_the_next_run_retries_it()
     {
         await using var db = await CreateTargetAsync();
         await db.CreateSideEffectTableAsync();
@@ -455,7 +492,7 @@ public abstract class ManagerScenarios
         {
             started.SetResult();
             await Task.Delay(Timeout.Infinite, ct);
-        }));
+        }, transactional: false));
         var manager = db.CreateManager();
         using var cts = new CancellationTokenSource();
 

@@ -135,20 +135,27 @@ public sealed class PostgresServer
                 continue;
             }
 
-            try
-            {
-                Directory.Delete(stale, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            TryDeleteDirectory(stale);
         }
     }
 
-    private static int FreePort()
+    /// <summary>Removes a test server's directory; one still in use by a server of another test run stays.</summary>
+    internal static void TryDeleteDirectory(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>A TCP port free on the loopback interface right now.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -46,7 +46,7 @@ public sealed class SqliteConnectionTests
     }
 
     [Fact]
-    public async Task A_transaction_left_open_by_a_migration_fails_the_run_before_its_status_is_written_and_is_rolled_back()
+    public async Task A_transaction_left_open_by_a_non_transactional_migration_fails_the_run_before_its_status_is_written_and_is_rolled_back()
     {
         await using var db = new SqliteTarget();
         await db.ExecuteAsync("CREATE TABLE leftovers (id INTEGER)");
@@ -57,7 +57,7 @@ public sealed class SqliteConnectionTests
                 await using var command = Served(context).CreateCommand();
                 command.CommandText = "BEGIN; INSERT INTO leftovers VALUES (1);";
                 await command.ExecuteNonQueryAsync(ct);
-            }, name: "Leaky"),
+            }, name: "Leaky", transactional: false),
         };
 
         var manager = new SqliteMigrationManager(db.ConnectionString);
@@ -136,7 +136,7 @@ public sealed class SqliteConnectionTests
     }
 
     [Fact]
-    public async Task The_heartbeat_runs_on_its_own_connection_beside_a_migration_using_the_served_one()
+    public async Task The_heartbeat_runs_on_its_own_connection_beside_a_non_transactional_migration_using_the_served_one()
     {
         await using var db = new SqliteTarget();
         await using var manager = new SqliteMigrationManager(db.ConnectionString);
@@ -159,7 +159,7 @@ public sealed class SqliteConnectionTests
                 {
                     await Task.Delay(5, ct);
                 }
-            }),
+            }, transactional: false),
         };
 
         await MigrationRunner.RunAsync(manager, registrations, options);
@@ -170,7 +170,7 @@ public sealed class SqliteConnectionTests
     }
 
     [Fact]
-    public async Task A_cancelled_run_releases_the_lease_beside_a_migration_still_using_the_served_connection()
+    public async Task A_cancelled_run_releases_the_lease_beside_a_non_transactional_migration_still_using_the_served_connection()
     {
         await using var db = new SqliteTarget();
         await using var manager = new SqliteMigrationManager(db.ConnectionString);
@@ -193,7 +193,7 @@ public sealed class SqliteConnectionTests
                         released.SetResult();
                     }
                 }
-            }),
+            }, transactional: false),
         };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => MigrationRunner.RunAsync(manager, registrations, Options(), cts.Token));
@@ -201,6 +201,67 @@ public sealed class SqliteConnectionTests
         Assert.True(statementsAfterCancel > 0);
         Assert.Equal(2, manager.ConnectionsOpened);
         Assert.Equal(new Dictionary<long, string> { [1] = "STARTED" }, await db.StatusesAsync());
+    }
+
+    [Fact]
+    public async Task A_transactional_migration_longer_than_the_lease_keeps_it_by_its_transaction_and_its_commit_extends_it()
+    {
+        await using var db = new SqliteTarget();
+        await db.CreateSideEffectTableAsync();
+        await using var manager = (SqliteMigrationManager)db.CreateManager(new ManagerSettings(Lease: TimeSpan.FromMilliseconds(300)));
+        var options = new MigrationOptions
+        {
+            // Beats every 30 ms, none tolerated to fail: a heartbeat that could not write would stop the run.
+            ConfigProvider = () => new MigrationConfig { HeartbeatIntervalMilliseconds = 30, HeartbeatFailureRetryCount = 0, DeadlineMilliseconds = 60_000 },
+        };
+        long leaseAtStart = 0;
+        long leaseAtEnd = 0;
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, ct) =>
+            {
+                var connection = Served(context);
+                leaseAtStart = await ExpiresAtAsync(connection, ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(1_000), ct); // more than three leases
+                leaseAtEnd = await ExpiresAtAsync(connection, ct);
+                await DbTarget.InsertSideEffectAsync(context, ct);
+            }),
+        };
+
+        await MigrationRunner.RunAsync(manager, registrations, options);
+
+        // Nobody wrote the lease row while the transaction held the write lock: not even this runner's heartbeat.
+        Assert.Equal(leaseAtStart, leaseAtEnd);
+        Assert.Equal(1, await db.SideEffectCountAsync(1));
+        Assert.Equal("COMPLETED", (await db.StatusesAsync())[1]);
+        Assert.Empty(await db.ReadLeaseAsync());
+    }
+
+    [Fact]
+    public async Task A_waiting_runner_counts_a_database_busy_with_another_runners_migration_as_a_held_lease()
+    {
+        await using var db = new SqliteTarget();
+        await using var first = (SqliteMigrationManager)db.CreateManager(new ManagerSettings(Lease: TimeSpan.FromMilliseconds(200)));
+        await using var second = (SqliteMigrationManager)db.CreateManager(new ManagerSettings(Lease: TimeSpan.FromMilliseconds(200), Poll: TimeSpan.FromMilliseconds(20)));
+        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (_, ct) => { inside.SetResult(); await leave.Task.WaitAsync(ct); }),
+        };
+
+        var run = MigrationRunner.RunAsync(first, registrations, Options());
+        await inside.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The lease expired long ago by the clock, but the first runner's transaction holds the write lock: the second
+        // waits (busy counts as held) instead of failing with "database is locked" or taking the lease.
+        await Task.Delay(600);
+        using var waiting = new CancellationTokenSource(TimeSpan.FromMilliseconds(1_500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.AcquireMigrationLockAsync(waiting.Token));
+
+        leave.SetResult();
+        await run;
+        Assert.Equal("COMPLETED", (await db.StatusesAsync())[1]);
     }
 
     private static async Task<long> ExpiresAtAsync(SqliteConnection connection, CancellationToken cancellationToken)

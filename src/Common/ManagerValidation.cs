@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace SourceGenMigrations.Internal;
 
-/// <summary>Validation and defaults shared by the SQLite and PostgreSQL managers (the file is linked into both).</summary>
+/// <summary>Validation and defaults shared by every manager (identifiers, table names, durations, owner ids).</summary>
 internal static class ManagerValidation
 {
     /// <summary>The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); used for SQLite too so names stay portable.</summary>
@@ -17,12 +17,10 @@ internal static class ManagerValidation
     /// <summary>The longest lease accepted.</summary>
     public static readonly TimeSpan MaxLeaseDuration = TimeSpan.FromDays(1);
 
-    /// <summary>
-    /// Checks <paramref name="value"/> against the strict identifier pattern <c>[A-Za-z_][A-Za-z0-9_]*</c> (at most 63
-    /// characters) and returns it double-quoted. Because the pattern admits no quote, quoting cannot be escaped.
-    /// </summary>
+    /// <summary>Checks <paramref name="value"/> against the strict identifier pattern <c>[A-Za-z_][A-Za-z0-9_]*</c> (at most 63 characters).</summary>
+    /// <returns>The value, which may then be quoted with <see cref="Quote"/>: the pattern admits no quote character, so quoting cannot be escaped.</returns>
     /// <exception cref="ArgumentException">The identifier breaks the pattern; the message names the option and the value.</exception>
-    public static string QuoteIdentifier(string? value, string optionName)
+    public static string CheckIdentifier(string? value, string optionName)
     {
         if (!IsIdentifier(value))
         {
@@ -31,7 +29,33 @@ internal static class ManagerValidation
                 optionName);
         }
 
-        return "\"" + value + "\"";
+        return value!;
+    }
+
+    /// <summary>Quotes an identifier checked by <see cref="CheckIdentifier"/>: <c>"name"</c> (SQLite, PostgreSQL) or with the dialect's quote character (MySQL's backtick).</summary>
+    public static string Quote(string checkedIdentifier, char quote = '"') => quote + checkedIdentifier + quote;
+
+    /// <summary>
+    /// The lease and status table names from the options: each explicit name, else <c>{prefix}_lock</c> and
+    /// <c>{prefix}_status</c>; every one an identifier (the error names the option that produced it), and the two different.
+    /// </summary>
+    /// <param name="prefix">The table prefix option.</param>
+    /// <param name="lockTableName">The explicit lease table name, or null.</param>
+    /// <param name="statusTableName">The explicit status table name, or null.</param>
+    /// <param name="caseSensitive">Whether the database tells names apart by case (PostgreSQL's quoted names do; SQLite's do not).</param>
+    /// <exception cref="ArgumentException">A name is not an identifier, or the two are the same.</exception>
+    public static (string Lock, string Status) TableNames(string? prefix, string? lockTableName, string? statusTableName, bool caseSensitive)
+    {
+        const string PrefixOption = "TablePrefix";
+        CheckIdentifier(prefix, PrefixOption);
+        var lockName = CheckIdentifier(lockTableName ?? prefix + "_lock", lockTableName is null ? PrefixOption : "LockTableName");
+        var statusName = CheckIdentifier(statusTableName ?? prefix + "_status", statusTableName is null ? PrefixOption : "StatusTableName");
+        if (string.Equals(lockName, statusName, caseSensitive ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"LockTableName and StatusTableName must differ, but both are '{lockName}'.");
+        }
+
+        return (lockName, statusName);
     }
 
     /// <summary>Whether <paramref name="value"/> matches <c>[A-Za-z_][A-Za-z0-9_]{0,62}</c>.</summary>

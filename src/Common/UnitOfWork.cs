@@ -1,0 +1,200 @@
+using Microsoft.Extensions.Logging;
+
+namespace SourceGenMigrations.Internal;
+
+/// <summary>What a fenced status write found.</summary>
+internal enum StatusWriteOutcome
+{
+    /// <summary>Written.</summary>
+    Written,
+
+    /// <summary>Not written: the migration is COMPLETED already (another runner completed it).</summary>
+    CompletedAlready,
+
+    /// <summary>Not written: this runner no longer holds the migration lease.</summary>
+    LeaseLost,
+}
+
+/// <summary>
+/// The database side of one migration's unit of work, one implementation per manager (its dialect: SQL, connections,
+/// how its provider reports misuse). Every status write is fenced: STARTED only when the migration is not COMPLETED,
+/// COMPLETED and FAILED only while this runner holds the lease.
+/// </summary>
+internal abstract class UnitOfWorkSession : IAsyncDisposable
+{
+    protected UnitOfWorkSession(MigrationDescriptor migration) => Migration = migration;
+
+    public MigrationDescriptor Migration { get; }
+
+    /// <summary>
+    /// Transactional: begins the transaction on the connection served to the migration, writes STARTED in it and marks a
+    /// savepoint for <see cref="FailAsync"/>. Otherwise: writes STARTED in a commit of its own.
+    /// </summary>
+    public abstract Task<StatusWriteOutcome> BeginAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes COMPLETED (and extends the lease) only while the lease is ours; transactional: in the migration's
+    /// transaction, then commits it (a failing commit throws, and nothing of the migration is kept).
+    /// </summary>
+    public abstract Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Transactional: rolls back to the savepoint (the migration's statements; a transaction the migration ended is
+    /// replaced by a new one), writes FAILED and commits. Otherwise: writes FAILED in a commit of its own.
+    /// </summary>
+    public abstract Task<StatusWriteOutcome> FailAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the transaction begun by <see cref="BeginAsync"/> is still open (the migration did not end it).</summary>
+    public abstract bool IsTransactionOpen { get; }
+
+    /// <summary>Whether <paramref name="failure"/> is the provider's error for beginning a transaction inside one.</summary>
+    public abstract bool IsNestedTransactionError(Exception failure);
+
+    /// <summary>Says who holds the lease now, for a message.</summary>
+    public abstract Task<string> DescribeLeaseAsync(CancellationToken cancellationToken);
+
+    /// <summary>The message of a lost lease.</summary>
+    public abstract string LeaseLostMessage(string lost);
+
+    /// <summary>Rolls back a transaction still open and frees the connection. Never throws.</summary>
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// The <see cref="MigrationUnitOfWork"/> of every shipped manager, written once over a <see cref="UnitOfWorkSession"/>:
+/// what each outcome means, the errors and their words, the state of the unit.
+/// </summary>
+internal sealed partial class ManagedUnitOfWork : MigrationUnitOfWork
+{
+    private readonly UnitOfWorkSession _session;
+    private readonly ILogger _logger;
+    private bool _ended;
+
+    private ManagedUnitOfWork(UnitOfWorkSession session, ILogger logger)
+        : base(session.Migration)
+    {
+        _session = session;
+        _logger = logger;
+    }
+
+    /// <summary>Begins <paramref name="session"/>'s migration; null when it is COMPLETED already. Disposes the session on any other end.</summary>
+    /// <exception cref="InvalidOperationException">The lease was lost: nothing was written.</exception>
+    public static async Task<MigrationUnitOfWork?> BeginAsync(UnitOfWorkSession session, ILogger logger, CancellationToken cancellationToken)
+    {
+        StatusWriteOutcome outcome;
+        try
+        {
+            outcome = await session.BeginAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome == StatusWriteOutcome.LeaseLost)
+            {
+                var lost = await session.DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException(session.LeaseLostMessage(lost));
+            }
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (outcome == StatusWriteOutcome.CompletedAlready)
+        {
+            Log.CompletedAlready(logger, session.Migration.Order, session.Migration.Name);
+            await session.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        return new ManagedUnitOfWork(session, logger);
+    }
+
+    public override async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfEnded();
+        if (Migration.Transactional && !_session.IsTransactionOpen)
+        {
+            throw new TransactionMisuseException(EndedMessage(Migration), innerException: null);
+        }
+
+        var outcome = await _session.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        if (outcome == StatusWriteOutcome.LeaseLost)
+        {
+            var lost = await _session.DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException(
+                _session.LeaseLostMessage(lost) + (Migration.Transactional ? " The migration's statements were rolled back." : ""));
+        }
+
+        _ended = true;
+    }
+
+    public override async Task FailAsync(Exception failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        ThrowIfEnded();
+        _ended = true;
+        var outcome = await _session.FailAsync(cancellationToken).ConfigureAwait(false);
+        if (outcome == StatusWriteOutcome.LeaseLost)
+        {
+            var lost = await _session.DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException(_session.LeaseLostMessage(lost) + " FAILED was not written.");
+        }
+    }
+
+    public override Exception DescribeFailure(Exception failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (!Migration.Transactional || failure is TransactionMisuseException)
+        {
+            return failure;
+        }
+
+        if (_session.IsNestedTransactionError(failure))
+        {
+            return new TransactionMisuseException(BeganOwnMessage(Migration), failure);
+        }
+
+        return _session.IsTransactionOpen ? failure : new TransactionMisuseException(EndedMessage(Migration), failure);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!_ended)
+        {
+            Log.EndedWithoutCompleting(_logger, Migration.Order, Migration.Name, Migration.Transactional ? RolledBackText : StaysStartedText);
+        }
+
+        _ended = true;
+        await _session.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private const string RolledBackText = "its transaction was rolled back, nothing of it was kept, and it runs again next time";
+    private const string StaysStartedText = "it stays STARTED and runs again next time";
+
+    private void ThrowIfEnded()
+    {
+        if (_ended)
+        {
+            throw new InvalidOperationException($"The unit of work of {Migration} has ended already.");
+        }
+    }
+
+    private static string Attribute(MigrationDescriptor migration) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[Migration(Order = {migration.Order}, Transactional = false)]");
+
+    internal static string BeganOwnMessage(MigrationDescriptor migration) =>
+        $"The {migration} began a transaction of its own on the connection the manager serves, but it runs inside the manager's transaction already (its statements and its COMPLETED status commit together). Remove its BeginTransaction, Commit and Rollback calls, or mark it {Attribute(migration)} if it must manage its own transactions. Nothing of it was kept.";
+
+    internal static string EndedMessage(MigrationDescriptor migration) =>
+        $"The {migration} committed or rolled back the transaction the manager runs it in, so its statements and its COMPLETED status can no longer commit together (what it committed stays). Do not end the served connection's transaction in a transactional migration, or mark it {Attribute(migration)}.";
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = LogEventIds.UnitOfWork + 1, Level = LogLevel.Warning, Message = "Migration {Order} ({Name}) is COMPLETED already: another runner completed it while this one held the lease; it is not run again")]
+        public static partial void CompletedAlready(ILogger logger, long order, string name);
+
+        [LoggerMessage(EventId = LogEventIds.UnitOfWork + 2, Level = LogLevel.Information, Message = "Migration {Order} ({Name}) ended without completing (the run was cancelled): {Outcome}")]
+        public static partial void EndedWithoutCompleting(ILogger logger, long order, string name, string outcome);
+    }
+}
+
+/// <summary>A transactional migration began, committed or rolled back a transaction on the connection it was served.</summary>
+internal sealed class TransactionMisuseException(string message, Exception? innerException) : InvalidOperationException(message, innerException);

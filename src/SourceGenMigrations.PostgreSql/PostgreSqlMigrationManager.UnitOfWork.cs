@@ -1,0 +1,300 @@
+using Npgsql;
+using SourceGenMigrations.Internal;
+
+namespace SourceGenMigrations.PostgreSql;
+
+public sealed partial class PostgreSqlMigrationManager
+{
+    private Session? _currentSession;
+
+    /// <inheritdoc/>
+    /// <remarks>One batch of upserts (one round trip), which PostgreSQL runs as one implicit transaction: one commit.</remarks>
+    public async Task PersistPendingAsync(IReadOnlyList<MigrationDescriptor> migrations, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(migrations);
+        if (migrations.Count == 0)
+        {
+            return;
+        }
+
+        await using var batch = _dataSource.CreateBatch();
+        foreach (var migration in migrations)
+        {
+            var command = new NpgsqlBatchCommand(_sql.Pending);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = migration.Order });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OwnerId });
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Opens a connection of the data source for the migration. Transactional: begins a transaction on it and, in one round
+    /// trip, writes <c>STARTED</c> (only when the migration is not <c>COMPLETED</c> and the lease is this runner's) and
+    /// marks a savepoint; <see cref="MigrationUnitOfWork.CompleteAsync"/> writes <c>COMPLETED</c> and extends the lease in
+    /// the same transaction (only while the lease is still this runner's), then commits: one durable commit.
+    /// Non-transactional: <c>STARTED</c> in a commit of its own, and a connection without a transaction.
+    /// </remarks>
+    public async Task<MigrationUnitOfWork?> BeginMigrationAsync(MigrationDescriptor migration, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(migration);
+        var session = new Session(this, migration);
+        if (Interlocked.CompareExchange(ref _currentSession, session, null) is not null)
+        {
+            throw new InvalidOperationException("This manager is running a migration already: one unit of work at a time.");
+        }
+
+        return await ManagedUnitOfWork.BeginAsync(session, _logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One migration on a connection of its own.</summary>
+    private sealed class Session(PostgreSqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration)
+    {
+        private long _transactionId;
+
+        public NpgsqlConnection? Connection { get; private set; }
+
+        public NpgsqlTransaction? Transaction { get; private set; }
+
+        // Npgsql knows when the transaction ended, through the served DbTransaction or with SQL (it reads the server's
+        // transaction status), and then refuses its members; CompleteAsync's transaction id check is the server's word.
+        public override bool IsTransactionOpen
+        {
+            get
+            {
+                if (Transaction is not { } transaction)
+                {
+                    return false;
+                }
+
+                try
+                {
+                    _ = transaction.IsolationLevel;
+                    return true;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        public override async Task<StatusWriteOutcome> BeginAsync(CancellationToken cancellationToken)
+        {
+            var sql = manager._sql;
+            if (!Migration.Transactional)
+            {
+                var outcome = await WriteFencedAsync(null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
+                if (outcome == StatusWriteOutcome.Written)
+                {
+                    Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return outcome;
+            }
+
+            Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var batch = new NpgsqlBatch(Connection, Transaction);
+            batch.BatchCommands.Add(FencedWrite(MigrationStatus.Started));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT sgm_migration"));
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    _transactionId = reader.GetInt64(0);
+                    return StatusWriteOutcome.Written;
+                }
+            }
+
+            return await WhyNotWrittenAsync(Connection, Transaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override async Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken)
+        {
+            if (!Migration.Transactional)
+            {
+                return await WriteFencedAsync(null, MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
+            }
+
+            var connection = Connection!;
+            var transaction = Transaction!;
+            int completed;
+            DateTime? extendedUntil = null;
+            await using (var batch = new NpgsqlBatch(connection, transaction))
+            {
+                var complete = new NpgsqlBatchCommand(manager._sql.CompleteInTransaction);
+                complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
+                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+                complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+                var extend = new NpgsqlBatchCommand(manager._sql.ExtendInTransaction);
+                extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+                extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
+                extend.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+                batch.BatchCommands.Add(complete);
+                batch.BatchCommands.Add(extend);
+                // The reader starts at the first statement that returns rows: the lease's RETURNING.
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    extendedUntil = reader.GetFieldValue<DateTime>(0);
+                }
+
+                await reader.CloseAsync().ConfigureAwait(false);
+                completed = complete.RecordsAffected;
+            }
+
+            if (completed != 1)
+            {
+                // The row was written in this transaction by BeginAsync: only a transaction the migration ended misses it.
+                throw new TransactionMisuseException(ManagedUnitOfWork.EndedMessage(Migration), innerException: null);
+            }
+
+            if (extendedUntil is null)
+            {
+                return StatusWriteOutcome.LeaseLost;
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return StatusWriteOutcome.Written;
+        }
+
+        public override async Task<StatusWriteOutcome> FailAsync(CancellationToken cancellationToken)
+        {
+            if (Migration.Transactional && IsTransactionOpen)
+            {
+                try
+                {
+                    // Undo the migration's statements (also after one of them failed), keep STARTED, write FAILED, commit.
+                    await using (var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT sgm_migration", Connection, Transaction))
+                    {
+                        await rollback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var outcome = await WriteFencedAsync(Transaction, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
+                    if (outcome == StatusWriteOutcome.LeaseLost)
+                    {
+                        return outcome;
+                    }
+
+                    await Transaction!.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return outcome;
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The transaction cannot go on (the migration ended it with SQL, the commit failed, the connection
+                    // broke): roll it back and write FAILED on its own below.
+                    await EndTransactionAsync().ConfigureAwait(false);
+                }
+            }
+
+            await EndTransactionAsync().ConfigureAwait(false);
+            return await WriteFencedAsync(null, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override bool IsNestedTransactionError(Exception failure)
+        {
+            for (var e = failure; e is not null; e = e.InnerException)
+            {
+                // NpgsqlConnection.BeginTransaction while the manager's transaction is open.
+                if (e is InvalidOperationException && e.Message.Contains("transaction is already in progress", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public override async Task<string> DescribeLeaseAsync(CancellationToken cancellationToken) =>
+            await manager._lease.DescribeAsync(cancellationToken).ConfigureAwait(false);
+
+        public override string LeaseLostMessage(string lost) => manager._lease.LostMessage(lost);
+
+        public override async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await EndTransactionAsync().ConfigureAwait(false);
+                if (Connection is { } connection)
+                {
+                    Connection = null;
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+            {
+                // A broken connection ends its transaction on the server; the pool drops it.
+            }
+            finally
+            {
+                Interlocked.CompareExchange(ref manager._currentSession, null, this);
+            }
+        }
+
+        private async Task EndTransactionAsync()
+        {
+            if (Transaction is { } transaction)
+            {
+                Transaction = null;
+                try
+                {
+                    await transaction.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+                {
+                    // Rolling back a broken transaction: the connection's disposal ends it.
+                }
+            }
+        }
+
+        private NpgsqlBatchCommand FencedWrite(MigrationStatus status)
+        {
+            var command = new NpgsqlBatchCommand(manager._sql.WriteFenced);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = MigrationStatusText.ToText(status) });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            return command;
+        }
+
+        /// <summary>The fenced write on <paramref name="transaction"/>'s connection, or on its own (autocommit) when null.</summary>
+        private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlTransaction? transaction, MigrationStatus status, CancellationToken cancellationToken)
+        {
+            var connection = transaction?.Connection ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(FencedWrite(status));
+                if (await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
+                {
+                    return StatusWriteOutcome.Written;
+                }
+
+                return await WhyNotWrittenAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (transaction is null)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task<StatusWriteOutcome> WhyNotWrittenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+        {
+            await using var statusOf = new NpgsqlCommand(manager._sql.StatusOf, connection, transaction);
+            statusOf.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+            return await statusOf.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string == MigrationStatusText.Completed
+                ? StatusWriteOutcome.CompletedAlready
+                : StatusWriteOutcome.LeaseLost;
+        }
+    }
+}

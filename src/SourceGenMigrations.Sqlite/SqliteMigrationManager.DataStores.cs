@@ -1,0 +1,234 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using SourceGenMigrations.Internal;
+
+namespace SourceGenMigrations.Sqlite;
+
+public sealed partial class SqliteMigrationManager
+{
+    /// <inheritdoc/>
+    public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_holdsDbLock)
+            {
+                throw new InvalidOperationException("This manager already holds the database lock.");
+            }
+
+            var connection = GetDataConnection();
+            await ThrowIfTransactionOpenAsync(connection, "take the database lock").ConfigureAwait(false);
+            await BeginImmediateAsync(connection, cancellationToken, () => Log.WaitingForDbLock(_logger, _dataSourceName)).ConfigureAwait(false);
+            _holdsDbLock = true;
+            Log.DbLockTaken(_logger, _dataSourceName);
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Inside the database lock's transaction when it is held; otherwise in a transaction of its own. Creates the two
+    /// tables when missing, and adds the columns a table of the first release lacks (the migration's name, who applied
+    /// it, and room for later releases; all nullable, so replicas of the first release keep writing during a rolling upgrade).
+    /// </remarks>
+    public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = GetDataConnection();
+            var ownTransaction = !_holdsDbLock;
+            if (ownTransaction)
+            {
+                await ThrowIfTransactionOpenAsync(connection, "create the migration tables").ConfigureAwait(false);
+                await BeginImmediateAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await ExecuteAsync(connection, _sql.Create, cancellationToken).ConfigureAwait(false);
+                await UpgradeStatusTableAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (ownTransaction)
+                {
+                    Commands(connection).Commit.ExecuteNonQuery();
+                }
+            }
+            catch when (ownTransaction)
+            {
+                await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    private async Task UpgradeStatusTableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var existing = new List<string>();
+        using (var columns = connection.CreateCommand())
+        {
+            columns.CommandText = _sql.StatusColumns;
+            columns.Parameters.AddWithValue("$table", _statusTableName);
+            using var reader = await columns.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+
+        var missing = StatusTableSchema.MissingColumns(existing);
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (column, kind) in missing)
+        {
+            await ExecuteAsync(connection, _sql.AddColumnPrefix + column + " " + Statements.TypeName(kind) + ";", cancellationToken).ConfigureAwait(false);
+        }
+
+        var added = string.Join(", ", missing.Select(static c => c.Column));
+        StatusTableSchema.LogUpgraded(_logger, _statusTableName, added);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Commits the transaction (making the tables durable). When the commit fails the transaction is rolled back; when
+    /// that fails too the connection is closed and its pool cleared, which ends the transaction. Does nothing when the
+    /// lock is not held.
+    /// </remarks>
+    public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
+    {
+        // Not refused after disposal: disposing already ended the transaction.
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _dataGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (!_holdsDbLock)
+            {
+                return;
+            }
+
+            _holdsDbLock = false;
+            var connection = GetDataConnection();
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Commands(connection).Commit.ExecuteNonQuery();
+            }
+            catch
+            {
+                await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+                throw;
+            }
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidDataException">A row has a negative order or an unknown status text; the message names the row.</exception>
+    /// <exception cref="InvalidOperationException">A migration left a transaction open on the served connection.</exception>
+    public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = GetDataConnection();
+            if (!_holdsDbLock)
+            {
+                await ThrowIfTransactionOpenAsync(connection, "read the migration statuses").ConfigureAwait(false);
+            }
+
+            // Microsoft.Data.Sqlite runs its async methods synchronously anyway; the synchronous call skips a task.
+            cancellationToken.ThrowIfCancellationRequested();
+            var compact = Commands(connection).List.ExecuteScalar() as string;
+            if (CompactStatusList.TryParse(compact, out var statuses))
+            {
+                return statuses;
+            }
+
+            // Something the compact form cannot carry: read row by row, which names the bad row.
+            using var rows = connection.CreateCommand();
+            rows.CommandText = _sql.ListRows;
+            using var reader = rows.ExecuteReader();
+            statuses.Clear();
+            while (reader.Read())
+            {
+                statuses.Add(ReadStatusRow(reader));
+            }
+
+            return statuses;
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The separate status write of a plain <see cref="IMigrationManager"/> (the runner uses
+    /// <see cref="BeginMigrationAsync"/> instead). Written on the connection served to migrations, in its own
+    /// transaction: a transaction a migration left open there is rolled back and reported as an error before anything
+    /// is written (the status would otherwise commit or roll back with the migration's work).
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">A migration left a transaction open on the served connection.</exception>
+    public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(order);
+        var text = MigrationStatusText.ToText(status);
+        await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = GetDataConnection();
+            if (!_holdsDbLock)
+            {
+                await ThrowIfTransactionOpenAsync(connection, $"write the status {text} of migration {order.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
+            }
+
+            var persist = Commands(connection).Persist;
+            persist.Parameters[0].Value = order;
+            persist.Parameters[1].Value = text;
+            await persist.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+            // From STARTED until the next status a migration may be using the data connection (and after a cancelled
+            // run, may still be): the lease is then released on the lease connection.
+            Volatile.Write(ref _migrationMayRun, status == MigrationStatus.Started);
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    /// <summary>One row of the status table, read strictly: an order that is not an integer is an error, not truncated.</summary>
+    private PersistedStatus ReadStatusRow(SqliteDataReader reader)
+    {
+        if (reader.IsDBNull(0) || reader.GetFieldType(0) != typeof(long))
+        {
+            var value = reader.IsDBNull(0) ? "NULL" : "'" + reader.GetString(0) + "'";
+            throw new InvalidDataException(
+                $"The table {_statusTableName} has a row with migration_order = {value}, which is not an integer. Fix or delete the row; nothing was run.");
+        }
+
+        return StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+    }
+}

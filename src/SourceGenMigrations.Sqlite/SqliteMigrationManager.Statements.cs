@@ -1,0 +1,112 @@
+using SourceGenMigrations.Internal;
+
+namespace SourceGenMigrations.Sqlite;
+
+public sealed partial class SqliteMigrationManager
+{
+    /// <summary>The manager's SQL, built once from the quoted table names. Parameters: <c>$owner</c>, <c>$lease_ms</c>, <c>$order</c>, <c>$status</c>, <c>$name</c>.</summary>
+    private sealed class Statements
+    {
+        // Unix milliseconds from SQLite's clock; 'now' is fixed for the duration of one statement.
+        private const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
+        private const string NowText = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+        public Statements(string lockTable, string statusTable, long leaseMilliseconds)
+        {
+            LeaseMilliseconds = leaseMilliseconds;
+            Create =
+                $"""
+                CREATE TABLE IF NOT EXISTS {lockTable} (
+                    lock_id INTEGER NOT NULL PRIMARY KEY CHECK (lock_id = 1),
+                    owner_id TEXT NOT NULL,
+                    acquired_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS {statusTable} (
+                    {StatusTableSchema.Order} INTEGER NOT NULL PRIMARY KEY,
+                    {StatusTableSchema.Status} TEXT NOT NULL,
+                    {StatusTableSchema.UpdatedAt} TEXT NOT NULL{StatusTableSchema.AddedColumnDefinitions(TypeName)}
+                );
+                """;
+            StatusColumns = $"SELECT name FROM pragma_table_info($table);";
+            AddColumnPrefix = $"ALTER TABLE {statusTable} ADD COLUMN ";
+            Take =
+                $"""
+                INSERT INTO {lockTable} (lock_id, owner_id, acquired_at_ms, expires_at_ms)
+                VALUES (1, $owner, {NowMs}, {NowMs} + $lease_ms)
+                ON CONFLICT (lock_id) DO UPDATE SET
+                    owner_id = excluded.owner_id, acquired_at_ms = excluded.acquired_at_ms, expires_at_ms = excluded.expires_at_ms
+                WHERE {lockTable}.expires_at_ms <= excluded.acquired_at_ms OR {lockTable}.owner_id = excluded.owner_id
+                RETURNING expires_at_ms;
+                """;
+            ReadLease = $"SELECT owner_id, expires_at_ms FROM {lockTable} WHERE lock_id = 1;";
+            Extend = $"UPDATE {lockTable} SET expires_at_ms = {NowMs} + $lease_ms WHERE lock_id = 1 AND owner_id = $owner RETURNING expires_at_ms;";
+            Release = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner;";
+            List = CompactStatusList.Sql(statusTable);
+            ListRows = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status} FROM {statusTable} ORDER BY {StatusTableSchema.Order};";
+            StatusOf = $"SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $order;";
+            Persist =
+                $"""
+                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.AppliedBy})
+                VALUES ($order, $status, {NowText}, $owner)
+                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
+                    {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},
+                    {StatusTableSchema.AppliedBy} = excluded.{StatusTableSchema.AppliedBy};
+                """;
+            Pending =
+                $"""
+                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy})
+                VALUES ($order, '{MigrationStatusText.Pending}', {NowText}, $name, $owner)
+                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
+                    {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},
+                    {StatusTableSchema.Name} = excluded.{StatusTableSchema.Name}, {StatusTableSchema.AppliedBy} = excluded.{StatusTableSchema.AppliedBy}
+                WHERE {statusTable}.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}';
+                """;
+
+            // The fenced write of STARTED, COMPLETED and FAILED: only while this owner holds the lease row, and never over
+            // COMPLETED (zero rows changed tells the caller to find out which of the two stopped it).
+            WriteFenced =
+                $"""
+                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy})
+                SELECT $order, $status, {NowText}, $name, $owner
+                WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner)
+                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
+                    {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},
+                    {StatusTableSchema.Name} = excluded.{StatusTableSchema.Name}, {StatusTableSchema.AppliedBy} = excluded.{StatusTableSchema.AppliedBy}
+                WHERE {statusTable}.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}';
+                """;
+        }
+
+        public long LeaseMilliseconds { get; }
+
+        public string Create { get; }
+
+        /// <summary>The column names of a table (<c>$table</c>, unquoted).</summary>
+        public string StatusColumns { get; }
+
+        /// <summary><c>ALTER TABLE … ADD COLUMN </c>, followed by a column definition.</summary>
+        public string AddColumnPrefix { get; }
+
+        public string Take { get; }
+
+        public string ReadLease { get; }
+
+        public string Extend { get; }
+
+        public string Release { get; }
+
+        public string List { get; }
+
+        public string ListRows { get; }
+
+        public string StatusOf { get; }
+
+        public string Persist { get; }
+
+        public string Pending { get; }
+
+        public string WriteFenced { get; }
+
+        public static string TypeName(StatusColumnKind kind) => kind == StatusColumnKind.Boolean ? "INTEGER" : "TEXT";
+    }
+}

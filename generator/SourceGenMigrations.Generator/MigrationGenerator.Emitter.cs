@@ -164,8 +164,8 @@ public sealed partial class MigrationGenerator
             writer.WriteLine();
         }
 
-        // One registration: the order, the delegate, enabled, the name, and `false` for a non-transactional migration
-        // (positional: the constructor's parameter order; `transactional` is left to its default of true otherwise).
+        // One registration: the order, the delegate, enabled, the name, then `transactional` and `breaksOlderBuilds` only
+        // where they differ from the constructor's defaults (positional: the constructor's parameter order).
         // The delegate is a method group, never a lambda: a method of the exact (MigrationContext, CancellationToken)
         // -> Task shape is converted directly, any other shape through a named adapter (WriteAdapters). Lambdas cost the
         // compiler far more to bind and lower (benchmarks/README.md, "Generator").
@@ -186,9 +186,14 @@ public sealed partial class MigrationGenerator
             writer
                 .Write(", ").Write(migration.Enabled ? "true" : "false").Write(", ")
                 .Write(ToStringLiteral(migration.FullName));
-            if (!migration.Transactional)
+            if (!migration.Transactional || migration.BreaksOlderBuilds)
             {
-                writer.Write(", false");
+                writer.Write(migration.Transactional ? ", true" : ", false");
+            }
+
+            if (migration.BreaksOlderBuilds)
+            {
+                writer.Write(", true");
             }
 
             writer.Write(")");

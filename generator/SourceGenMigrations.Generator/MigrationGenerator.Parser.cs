@@ -37,6 +37,7 @@ public sealed partial class MigrationGenerator
                 values.Order,
                 values.Enabled,
                 values.Transactional,
+                values.BreaksOlderBuilds,
                 MigrationMethodShape.GetFullName(method),
                 method.ContainingType.ToDisplayString(ContainingTypeFormat),
                 EscapeIdentifier(method.Name),

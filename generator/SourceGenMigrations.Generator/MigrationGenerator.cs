@@ -126,6 +126,11 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
             result = left.Transactional.CompareTo(right.Transactional);
         }
 
+        if (result == 0)
+        {
+            result = left.BreaksOlderBuilds.CompareTo(right.BreaksOlderBuilds);
+        }
+
         return result;
     }
 }

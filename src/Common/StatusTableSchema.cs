@@ -42,6 +42,20 @@ internal static partial class StatusTableSchema
         (Checksum, StatusColumnKind.Text),
     ];
 
+    /// <summary>
+    /// The <see cref="BreaksOlderBuilds"/> value to store with <paramref name="status"/>, or null to keep the stored one.
+    /// The flag is stored with the status that marks the migration's effect, so that it counts only once the migration
+    /// took effect: <c>COMPLETED</c>, and for a non-transactional migration <c>STARTED</c> (its statements commit as they
+    /// run; a later <c>FAILED</c> keeps the flag). A transactional migration's <c>STARTED</c> and <c>FAILED</c> never
+    /// carry it: its statements roll back with them.
+    /// </summary>
+    public static bool? BreaksOlderBuildsToStore(MigrationDescriptor migration, MigrationStatus status) => status switch
+    {
+        MigrationStatus.Completed => migration.BreaksOlderBuilds,
+        MigrationStatus.Started when !migration.Transactional && migration.BreaksOlderBuilds => true,
+        _ => null,
+    };
+
     /// <summary>The added columns missing from a table that has <paramref name="existingColumns"/> (compared ignoring case).</summary>
     public static List<(string Column, StatusColumnKind Kind)> MissingColumns(IEnumerable<string> existingColumns)
     {

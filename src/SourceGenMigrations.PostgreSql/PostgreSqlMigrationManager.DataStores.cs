@@ -194,7 +194,11 @@ public sealed partial class PostgreSqlMigrationManager
         {
             var order = reader.GetInt64(0);
             var text = reader.IsDBNull(1) ? null : reader.GetString(1);
-            statuses.Add(StatusRows.Read(table, order, text));
+            statuses.Add(StatusRows.Read(table, order, text) with
+            {
+                BreaksOlderBuilds = reader.GetBoolean(2),
+                Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+            });
         }
 
         return statuses;

@@ -133,6 +133,7 @@ public sealed partial class PostgreSqlMigrationManager
                 complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
                 complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
                 complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+                complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
                 var extend = new NpgsqlBatchCommand(manager._sql.ExtendInTransaction);
                 extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
                 extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
@@ -261,6 +262,9 @@ public sealed partial class PostgreSqlMigrationManager
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = MigrationStatusText.ToText(status) });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            command.Parameters.Add(StatusTableSchema.BreaksOlderBuildsToStore(Migration, status) is { } breaks
+                ? new NpgsqlParameter<bool> { TypedValue = breaks }
+                : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
             return command;
         }
 

@@ -4,7 +4,8 @@ namespace SourceGenMigrations.Sqlite;
 
 /// <summary>
 /// The status list as one text value: <c>{order}{code}</c> per row, comma-separated, where the code is
-/// <c>c</c>, <c>s</c>, <c>f</c> or <c>p</c> (COMPLETED, STARTED, FAILED, PENDING) and <c>?</c> for anything else.
+/// <c>c</c>, <c>s</c>, <c>f</c> or <c>p</c> (COMPLETED, STARTED, FAILED, PENDING) and <c>?</c> for anything else,
+/// followed by <c>!</c> when the row is stored as breaking older builds.
 /// </summary>
 /// <remarks>
 /// Every start lists every status. Through Microsoft.Data.Sqlite each row costs a step and several column reads, each
@@ -25,13 +26,15 @@ internal static class CompactStatusList
                 WHEN '{MigrationStatusText.Failed}' THEN 'f'
                 WHEN '{MigrationStatusText.Pending}' THEN 'p'
                 ELSE '?'
-            END, ',')
+            END ||
+            CASE WHEN breaks_older_builds = 1 THEN '!' ELSE '' END, ',')
         FROM {statusTable};
         """;
 
     /// <summary>Parses the list; false when any entry is not a plain order and a known code.</summary>
     /// <param name="text">The value of <see cref="Sql"/>; null (no rows) is the empty list.</param>
     /// <param name="statuses">The statuses, ascending by order (a rowid table lists them so; others are sorted here).</param>
+    /// <returns>False when an entry is not a plain order, a known code and an optional <c>!</c>.</returns>
     public static bool TryParse(string? text, out List<PersistedStatus> statuses)
     {
         statuses = [];
@@ -67,8 +70,14 @@ internal static class CompactStatusList
                 default: return false;
             }
 
-            statuses.Add(new PersistedStatus(order, status));
             i++;
+            var breaks = i < text.Length && text[i] == '!';
+            if (breaks)
+            {
+                i++;
+            }
+
+            statuses.Add(new PersistedStatus(order, status) { BreaksOlderBuilds = breaks });
             if (i == text.Length)
             {
                 SortIfNeeded(statuses);

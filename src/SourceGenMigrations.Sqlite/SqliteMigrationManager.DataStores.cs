@@ -161,6 +161,11 @@ public sealed partial class SqliteMigrationManager
             var compact = Commands(connection).List.ExecuteScalar() as string;
             if (CompactStatusList.TryParse(compact, out var statuses))
             {
+                if (compact is not null && compact.Contains('!', StringComparison.Ordinal))
+                {
+                    AddBreakingNames(connection, statuses);
+                }
+
                 return statuses;
             }
 
@@ -219,6 +224,22 @@ public sealed partial class SqliteMigrationManager
         }
     }
 
+    /// <summary>Names the migrations stored as breaking older builds (a build that does not know one says which stops it).</summary>
+    private void AddBreakingNames(SqliteConnection connection, List<PersistedStatus> statuses)
+    {
+        using var names = connection.CreateCommand();
+        names.CommandText = _sql.BreakingNames;
+        using var reader = names.ExecuteReader();
+        while (reader.Read())
+        {
+            var index = statuses.FindIndex(s => s.Order == reader.GetInt64(0));
+            if (index >= 0 && !reader.IsDBNull(1))
+            {
+                statuses[index] = statuses[index] with { Name = reader.GetString(1) };
+            }
+        }
+    }
+
     /// <summary>One row of the status table, read strictly: an order that is not an integer is an error, not truncated.</summary>
     private PersistedStatus ReadStatusRow(SqliteDataReader reader)
     {
@@ -229,6 +250,10 @@ public sealed partial class SqliteMigrationManager
                 $"The table {_statusTableName} has a row with migration_order = {value}, which is not an integer. Fix or delete the row; nothing was run.");
         }
 
-        return StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
+        return StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)) with
+        {
+            BreaksOlderBuilds = !reader.IsDBNull(2) && reader.GetBoolean(2),
+            Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+        };
     }
 }

@@ -233,6 +233,7 @@ public sealed partial class SqliteMigrationManager
             write.Parameters[0].Value = Migration.Order;
             write.Parameters[1].Value = MigrationStatusText.ToText(status);
             write.Parameters[2].Value = Migration.Name;
+            write.Parameters[4].Value = StatusTableSchema.BreaksOlderBuildsToStore(Migration, status) is { } breaks ? (breaks ? 1 : 0) : DBNull.Value;
             if (write.ExecuteNonQuery() == 1)
             {
                 return StatusWriteOutcome.Written;

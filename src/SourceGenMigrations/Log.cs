@@ -56,4 +56,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LogEventIds.Runner + 17, Level = LogLevel.Debug, Message = "Migration plan made in {ElapsedMilliseconds} ms")]
     public static partial void PlanMade(ILogger logger, long elapsedMilliseconds);
+
+    [LoggerMessage(EventId = LogEventIds.Runner + 18, Level = LogLevel.Warning, Message = "The database has migration(s) {NewerOrders} applied by a newer build (this build knows orders up to {HighestOrder}); starting without them, as MIGRATION_ALLOW_NEWER_MIGRATIONS allows, and applying nothing below them")]
+    public static partial void NewerMigrationsTolerated(ILogger logger, string newerOrders, long highestOrder);
 }

@@ -52,4 +52,14 @@ public sealed class MigrationAttribute : Attribute
     /// idempotent, because a crash while it runs runs it again.
     /// </summary>
     public bool Transactional { get; set; } = true;
+
+    /// <summary>
+    /// Whether builds that do not know this migration must not run against a database where it took effect (default
+    /// <see langword="false"/>). Mark a migration that older code cannot live with (it drops or renames what they use):
+    /// the flag is stored with its status, and a build that finds it among the migrations it does not know refuses to
+    /// start, even with <see cref="MigrationConfig.AllowNewerMigrations"/>, naming this migration. The flag counts once
+    /// the migration took effect (<c>COMPLETED</c>; for a non-transactional one, once it started), so a breaking
+    /// migration that failed and rolled back does not stop a rollback to the older build.
+    /// </summary>
+    public bool BreaksOlderBuilds { get; set; }
 }

@@ -23,6 +23,9 @@ public sealed class MigrationConfig
     /// <summary>The environment variable of <see cref="HeartbeatFailureRetryCount"/>.</summary>
     public const string HeartbeatFailureRetryCountVariable = ConfigPrefix + "_HEARTBEAT_FAILURE_RETRY_COUNT";
 
+    /// <summary>The environment variable of <see cref="AllowNewerMigrations"/>.</summary>
+    public const string AllowNewerMigrationsVariable = ConfigPrefix + "_ALLOW_NEWER_MIGRATIONS";
+
     /// <summary>The longest a whole run may take, locks included (greater than zero; default one hour).</summary>
     public int DeadlineMilliseconds { get; set; } = 3_600_000;
 
@@ -38,6 +41,17 @@ public sealed class MigrationConfig
     public int HeartbeatFailureRetryCount { get; set; } = 1;
 
     /// <summary>
+    /// Whether this build may start on a database that a newer build has migrated further (default
+    /// <see langword="false"/>, the Go package's behaviour: any persisted order this build does not know stops the run).
+    /// When true, persisted orders above the highest order this build knows are not an error: the run applies nothing
+    /// out of order, logs one warning naming them, and succeeds; unless one of them is a migration marked
+    /// <see cref="MigrationAttribute.BreaksOlderBuilds"/> that took effect, which stops the run naming it. Unknown orders at or
+    /// below the highest known order stay an error. What a rolling deployment or a rollback needs: old replicas keep
+    /// starting beside new ones.
+    /// </summary>
+    public bool AllowNewerMigrations { get; set; }
+
+    /// <summary>
     /// Every setting, in the order they are read and checked: the one description shared by
     /// <see cref="FromEnvironment"/>, <see cref="Validate"/> and the IConfiguration reader of SourceGenMigrations.Hosting,
     /// so that each source parses each value once, with the same rule and words. A new setting is one more entry.
@@ -48,6 +62,7 @@ public sealed class MigrationConfig
         MigrationSetting.Int32(nameof(UnlockDeadlineMilliseconds), UnlockDeadlineVariable, minimum: 1, static c => c.UnlockDeadlineMilliseconds, static (c, v) => c.UnlockDeadlineMilliseconds = v),
         MigrationSetting.Int32(nameof(HeartbeatIntervalMilliseconds), HeartbeatIntervalVariable, minimum: 1, static c => c.HeartbeatIntervalMilliseconds, static (c, v) => c.HeartbeatIntervalMilliseconds = v),
         MigrationSetting.Int32(nameof(HeartbeatFailureRetryCount), HeartbeatFailureRetryCountVariable, minimum: 0, static c => c.HeartbeatFailureRetryCount, static (c, v) => c.HeartbeatFailureRetryCount = v),
+        MigrationSetting.Boolean(nameof(AllowNewerMigrations), AllowNewerMigrationsVariable, static (c, v) => c.AllowNewerMigrations = v),
     ];
 
     /// <summary>
@@ -133,6 +148,15 @@ internal sealed class MigrationSetting
             (config, source, name, raw) => set(config, ParseInt32(source, name, raw, minimum)),
             config => CheckMinimum(property, get(config), minimum));
 
+    /// <summary>A <see cref="bool"/> setting: <c>true</c> or <c>false</c>, ignoring case and surrounding white space; nothing else.</summary>
+    public static MigrationSetting Boolean(string property, string variable, Action<MigrationConfig, bool> set) =>
+        new(
+            property,
+            variable,
+            "true or false",
+            (config, source, _, raw) => set(config, ParseBoolean(source, raw)),
+            static _ => { });
+
     /// <summary>Parses <paramref name="raw"/> and assigns it to the property of <paramref name="config"/>.</summary>
     /// <param name="config">The config to set.</param>
     /// <param name="source">What the value is, for the message: <c>environment variable MIGRATION_…</c>, <c>configuration value Migration:…</c>.</param>
@@ -185,6 +209,23 @@ internal sealed class MigrationSetting
         }
 
         return value;
+    }
+
+    // bool.TryParse would do, but its words and its white space rules are the framework's: this is the contract's.
+    private static bool ParseBoolean(string source, string raw)
+    {
+        var text = raw.Trim();
+        if (string.Equals(text, "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        throw new FormatException($"The {source} must be true or false, but was '{raw}'.");
     }
 
     // int.TryParse alone would accept other forms with other styles; the contract is "optional sign, then digits".

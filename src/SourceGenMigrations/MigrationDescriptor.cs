@@ -37,6 +37,13 @@ public sealed class MigrationDescriptor
     /// <summary>The status persisted before this run: <see cref="MigrationStatus.Pending"/> when the migration never started.</summary>
     public MigrationStatus PreviousStatus { get; }
 
+    /// <summary>
+    /// Whether builds that do not know this migration must not start once it took effect. A manager persists it with
+    /// the status that marks the effect (<c>COMPLETED</c>; <c>STARTED</c> for a non-transactional migration) and returns
+    /// it in <see cref="PersistedStatus.BreaksOlderBuilds"/>.
+    /// </summary>
+    public bool BreaksOlderBuilds { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"migration {Order} ({Name})");
 }

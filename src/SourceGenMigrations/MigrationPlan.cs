@@ -53,10 +53,11 @@ public sealed class MigrationPlanEntry
 /// </summary>
 public sealed class MigrationPlan
 {
-    private MigrationPlan(IReadOnlyList<MigrationPlanEntry> entries, IReadOnlyList<long> unknownPersistedOrders, long? latestCompletedOrder, IReadOnlyList<MigrationException> errors)
+    private MigrationPlan(IReadOnlyList<MigrationPlanEntry> entries, IReadOnlyList<long> unknownPersistedOrders, IReadOnlyList<long> newerPersistedOrders, long? latestCompletedOrder, IReadOnlyList<MigrationException> errors)
     {
         Entries = entries;
         UnknownPersistedOrders = unknownPersistedOrders;
+        NewerPersistedOrders = newerPersistedOrders;
         LatestCompletedOrder = latestCompletedOrder;
         Errors = errors;
         Error = errors.Count == 0 ? null : MigrationException.Combine(errors);
@@ -72,8 +73,18 @@ public sealed class MigrationPlan
     /// <summary>One entry per registration, in ascending order.</summary>
     public IReadOnlyList<MigrationPlanEntry> Entries { get; }
 
-    /// <summary>Persisted orders that match no registration (a run stops on them), ascending.</summary>
+    /// <summary>
+    /// Persisted orders that match no registration, ascending: a run stops on them, except, with
+    /// <see cref="MigrationConfig.AllowNewerMigrations"/>, on those in <see cref="NewerPersistedOrders"/>.
+    /// </summary>
     public IReadOnlyList<long> UnknownPersistedOrders { get; }
+
+    /// <summary>
+    /// With <see cref="MigrationConfig.AllowNewerMigrations"/>: the unknown persisted orders above the highest registered
+    /// order (a newer build applied them), which a run tolerates (with a warning) unless one of them breaks older
+    /// builds; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<long> NewerPersistedOrders { get; }
 
     /// <summary>The highest order of an enabled migration persisted as <c>COMPLETED</c>, or null.</summary>
     public long? LatestCompletedOrder { get; }
@@ -134,11 +145,12 @@ public sealed class MigrationPlan
     /// <summary>Walks the registrations against the persisted statuses (step 8), both ascending with unique orders.</summary>
     /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
     /// <param name="sortedStatuses">The statuses from <see cref="CheckStatuses"/>.</param>
-    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, IReadOnlyList<PersistedStatus> sortedStatuses)
+    /// <param name="allowNewerMigrations"><see cref="MigrationConfig.AllowNewerMigrations"/>.</param>
+    internal static MigrationPlan Create(MigrationRegistration[] sortedRegistrations, IReadOnlyList<PersistedStatus> sortedStatuses, bool allowNewerMigrations = false)
     {
         // One merge walk of the two sorted lists: no index to build on every start.
         var entries = new MigrationPlanEntry[sortedRegistrations.Length];
-        List<long>? unknown = null;
+        List<PersistedStatus>? unknown = null;
         long? latestCompleted = null;
         var next = 0;
         for (var i = 0; i < sortedRegistrations.Length; i++)
@@ -146,7 +158,7 @@ public sealed class MigrationPlan
             var registration = sortedRegistrations[i];
             for (; next < sortedStatuses.Count && sortedStatuses[next].Order < registration.Order; next++)
             {
-                (unknown ??= []).Add(sortedStatuses[next].Order);
+                (unknown ??= []).Add(sortedStatuses[next]);
             }
 
             // A disabled registration claims its persisted order too: it is no longer unknown.
@@ -177,26 +189,76 @@ public sealed class MigrationPlan
 
         for (; next < sortedStatuses.Count; next++)
         {
-            (unknown ??= []).Add(sortedStatuses[next].Order);
+            (unknown ??= []).Add(sortedStatuses[next]);
         }
 
         var errors = new List<MigrationException>();
+        IReadOnlyList<long> newer = [];
         if (unknown is not null)
         {
-            errors.Add(new MigrationException($"found persisted migration(s) that are not in the registry: {string.Join(", ", unknown.Select(Format))}"));
+            // Orders above the highest this build knows were applied by a newer build: tolerated when allowed.
+            var highestKnown = sortedRegistrations.Length == 0 ? -1 : sortedRegistrations[^1].Order;
+            var above = unknown.Where(s => s.Order > highestKnown).ToList();
+            var reported = allowNewerMigrations ? unknown.Where(s => s.Order <= highestKnown).ToList() : unknown;
+            if (reported.Count > 0)
+            {
+                errors.Add(new MigrationException(
+                    $"found persisted migration(s) that are not in the registry: {string.Join(", ", reported.Select(static s => Format(s.Order)))}",
+                    UnknownCause(reported, above, highestKnown, allowNewerMigrations)));
+            }
+
+            if (allowNewerMigrations && above.Count > 0)
+            {
+                var breaking = above.Where(static s => s.BreaksOlderBuilds && s.Status != MigrationStatus.Pending).ToList();
+                if (breaking.Count > 0)
+                {
+                    errors.Add(new MigrationException(
+                        $"found persisted migration(s) that break older builds: {string.Join(", ", breaking.Select(Describe))}",
+                        new InvalidOperationException(
+                            $"A newer build applied {string.Join(", ", breaking.Select(Describe))}, marked BreaksOlderBuilds: this build (whose highest migration is {Format(highestKnown)}) cannot run against the database any more, even with {MigrationConfig.AllowNewerMigrationsVariable}=true. Deploy the newer build.")));
+                }
+                else
+                {
+                    newer = above.Select(static s => s.Order).ToArray();
+                }
+            }
+        }
+
+        // Newer migrations a newer build completed count as completed for the order: this build applies nothing below them.
+        var latestApplied = latestCompleted;
+        foreach (var order in newer)
+        {
+            if (unknown!.Exists(s => s.Order == order && s.Status == MigrationStatus.Completed) && !(order < latestApplied))
+            {
+                latestApplied = order;
+            }
         }
 
         foreach (var entry in entries)
         {
-            if (entry.Action == MigrationAction.Run && entry.Order < latestCompleted)
+            if (entry.Action == MigrationAction.Run && entry.Order < latestApplied)
             {
-                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestCompleted.Value)})"));
+                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestApplied.Value)})"));
                 break;
             }
         }
 
-        return new MigrationPlan(entries, unknown?.ToArray() ?? [], latestCompleted, errors);
+        return new MigrationPlan(entries, unknown?.Select(static s => s.Order).ToArray() ?? [], newer, latestCompleted, errors);
     }
+
+    /// <summary>Why persisted orders are unknown, and what to do about the ones a newer build applied.</summary>
+    private static InvalidDataException UnknownCause(List<PersistedStatus> reported, List<PersistedStatus> above, long highestKnown, bool allowNewerMigrations)
+    {
+        var text = $"The status table has migration(s) {string.Join(", ", reported.Select(Describe))} that this build does not have (its highest order is {Format(highestKnown)}): a migration was removed or renumbered, or a newer build migrated this database.";
+        if (!allowNewerMigrations && above.Count > 0)
+        {
+            text += $" To let this build start beside a newer one (a rolling deployment, a rollback), set {MigrationConfig.AllowNewerMigrationsVariable}=true: orders above {Format(highestKnown)} are then tolerated.";
+        }
+
+        return new InvalidDataException(text);
+    }
+
+    private static string Describe(PersistedStatus status) => status.Name is { } name ? $"{Format(status.Order)} ({name})" : Format(status.Order);
 
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -16,9 +16,10 @@ public sealed class MigrationRegistration
     /// Whether the migration and its <c>COMPLETED</c> status commit as one transaction on managers that can do it (see
     /// <see cref="Transactional"/>); false for statements that cannot run in a transaction.
     /// </param>
+    /// <param name="breaksOlderBuilds">Whether builds that do not know this migration must not start once it took effect (see <see cref="BreaksOlderBuilds"/>).</param>
     /// <exception cref="ArgumentNullException"><paramref name="migrate"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="order"/> is negative.</exception>
-    public MigrationRegistration(long order, Func<MigrationContext, CancellationToken, Task> migrate, bool enabled = true, string? name = null, bool transactional = true)
+    public MigrationRegistration(long order, Func<MigrationContext, CancellationToken, Task> migrate, bool enabled = true, string? name = null, bool transactional = true, bool breaksOlderBuilds = false)
     {
         ArgumentNullException.ThrowIfNull(migrate);
         if (order < 0)
@@ -31,6 +32,7 @@ public sealed class MigrationRegistration
         Enabled = enabled;
         Name = name;
         Transactional = transactional;
+        BreaksOlderBuilds = breaksOlderBuilds;
     }
 
     /// <summary>The position in the run sequence.</summary>
@@ -49,6 +51,12 @@ public sealed class MigrationRegistration
     /// separate commits and it must be idempotent (a crash while it runs runs it again).
     /// </summary>
     public bool Transactional { get; }
+
+    /// <summary>
+    /// Whether builds that do not know this migration must not start on a database where it took effect: the flag is
+    /// persisted with its status (<see cref="MigrationAttribute.BreaksOlderBuilds"/>).
+    /// </summary>
+    public bool BreaksOlderBuilds { get; }
 
     /// <summary>The name given at construction, if any (see <see cref="DisplayName"/>).</summary>
     public string? Name { get; }

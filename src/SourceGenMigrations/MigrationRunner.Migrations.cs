@@ -85,7 +85,14 @@ public static partial class MigrationRunner
                 return null;
             }
 
-            var plan = MigrationPlan.Create(_registrations, statuses);
+            var plan = MigrationPlan.Create(_registrations, statuses, _config.AllowNewerMigrations);
+            if (plan.NewerPersistedOrders.Count > 0)
+            {
+                var newer = string.Join(", ", plan.NewerPersistedOrders);
+                var highest = _registrations.Length == 0 ? -1 : _registrations[^1].Order;
+                Log.NewerMigrationsTolerated(_logger, newer, highest);
+            }
+
 
             // One check instead of a thousand calls that each find Debug off: this loop runs on every start.
             var debug = _logger.IsEnabled(LogLevel.Debug);

@@ -14,7 +14,10 @@ public static partial class MigrationRunner
             for (var i = 0; i < toRun.Length; i++)
             {
                 var registration = toRun[i].Registration;
-                descriptors[i] = new MigrationDescriptor(registration.Order, registration.DisplayName, registration.Transactional, toRun[i].PreviousStatus);
+                descriptors[i] = new MigrationDescriptor(registration.Order, registration.DisplayName, registration.Transactional, toRun[i].PreviousStatus)
+                {
+                    BreaksOlderBuilds = registration.BreaksOlderBuilds,
+                };
             }
 
             try

@@ -3,4 +3,14 @@ namespace SourceGenMigrations;
 /// <summary>The status of one migration as stored by an <see cref="IMigrationManager"/>.</summary>
 /// <param name="Order">The migration's order (zero or more).</param>
 /// <param name="Status">The migration's last persisted status.</param>
-public readonly record struct PersistedStatus(long Order, MigrationStatus Status);
+public readonly record struct PersistedStatus(long Order, MigrationStatus Status)
+{
+    /// <summary>The migration's name as persisted with its status, when the manager keeps it (for messages about migrations this build does not know).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// Whether the migration is marked <see cref="MigrationAttribute.BreaksOlderBuilds"/> and took effect (<c>COMPLETED</c>,
+    /// or <c>STARTED</c>/<c>FAILED</c> for a non-transactional one): a build that does not know it must not start.
+    /// </summary>
+    public bool BreaksOlderBuilds { get; init; }
+}

@@ -272,6 +272,25 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void MigrationsThatBreakOlderBuilds()
+    {
+        // BreaksOlderBuilds is the sixth argument: a breaking transactional migration spells out the fifth, `true`.
+        var output = GeneratorHarness.Run(Usings + """
+            namespace TestProject;
+
+            public static class Deployments
+            {
+                [Migration(Order = 1)] public static Task Additive() => Task.CompletedTask;
+                [Migration(Order = 2, BreaksOlderBuilds = true)] public static Task DropLegacyColumn(MigrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+                [Migration(Order = 3, BreaksOlderBuilds = true, Transactional = false)] public static Task RenameConcurrently(CancellationToken cancellationToken) => Task.CompletedTask;
+                [Migration(Order = 4, BreaksOlderBuilds = false)] public static Task NotBreakingSaidAloud() => Task.CompletedTask;
+            }
+            """);
+
+        Snapshot.Match(output.Scrubbed);
+    }
+
+    [Fact]
     public void KeywordNamedIdentifiers()
     {
         var output = GeneratorHarness.Run(Usings + """

@@ -52,7 +52,7 @@ public sealed class SingleParseTests
         MigrationConfiguration.Load(new ConfigurationRoot([provider]), environmentVariablesOverride: false);
 
         Assert.Equal(
-            Settings.Select(static row => $"Migration:{row[0]}").Order(StringComparer.Ordinal),
+            Settings.Select(static row => $"Migration:{row[0]}").Append("Migration:AllowNewerMigrations").Order(StringComparer.Ordinal),
             provider.Reads.Order(StringComparer.Ordinal));
     }
 
@@ -65,6 +65,36 @@ public sealed class SingleParseTests
         var config = MigrationConfiguration.Load(Config(("Migration:DeadlineMilliseconds", value)), environmentVariablesOverride: false);
 
         Assert.Equal(42, config.DeadlineMilliseconds);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("FALSE", false)]
+    [InlineData(" True ", true)]
+    public void AllowNewerMigrations_is_read_from_the_section_as_true_or_false(string value, bool expected)
+    {
+        var config = MigrationConfiguration.Load(Config(("Migration:AllowNewerMigrations", value)), environmentVariablesOverride: false);
+
+        Assert.Equal(expected, config.AllowNewerMigrations);
+    }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("")]
+    [InlineData("0")]
+    public void AllowNewerMigrations_refuses_anything_else_naming_the_key_and_the_value(string value)
+    {
+        var exception = Assert.Throws<FormatException>(() => MigrationConfiguration.Load(Config(("Migration:AllowNewerMigrations", value)), environmentVariablesOverride: false));
+
+        Assert.Equal($"The configuration value Migration:AllowNewerMigrations must be true or false, but was '{value}'.", exception.Message);
+    }
+
+    [Fact]
+    public void The_variable_wins_over_the_section_for_AllowNewerMigrations()
+    {
+        using var environment = new EnvironmentScope((MigrationConfig.AllowNewerMigrationsVariable, "false"));
+
+        Assert.False(MigrationConfiguration.Load(Config(("Migration:AllowNewerMigrations", "true"))).AllowNewerMigrations);
     }
 
     [Fact]
@@ -84,7 +114,7 @@ public sealed class SingleParseTests
         public override bool TryGet(string key, out string? value)
         {
             Reads.Add(key);
-            value = "9";
+            value = key.EndsWith(nameof(MigrationConfig.AllowNewerMigrations), StringComparison.Ordinal) ? "true" : "9";
             return true;
         }
     }

@@ -222,6 +222,46 @@ public abstract class UnitOfWorkScenarios
     }
 
     [DbFact]
+    public async Task BreaksOlderBuilds_is_stored_once_the_migration_took_effect_and_listed_with_its_name()
+    {
+        await using var db = await CreateTargetAsync();
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, (_, _) => Task.CompletedTask, name: "App.Additive"),
+            new MigrationRegistration(2, (_, _) => Task.CompletedTask, name: "App.DropLegacy", breaksOlderBuilds: true),
+            new MigrationRegistration(3, (_, _) => throw new InvalidOperationException("rolled back"), name: "App.FailsBreaking", breaksOlderBuilds: true),
+        };
+
+        var manager = db.CreateManager();
+        await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
+        var listed = await manager.ListStatusesAsync(CancellationToken.None);
+        await ((IAsyncDisposable)manager).DisposeAsync();
+
+        // Completed and breaking: flagged and named. Failed and rolled back: no effect, no flag.
+        Assert.Equal(
+            [(1L, MigrationStatus.Completed, false, (string?)null), (2L, MigrationStatus.Completed, true, "App.DropLegacy"), (3L, MigrationStatus.Failed, false, null)],
+            listed.Select(s => (s.Order, s.Status, s.BreaksOlderBuilds, s.Name)));
+    }
+
+    [DbFact]
+    public async Task A_non_transactional_breaking_migration_counts_from_its_start()
+    {
+        await using var db = await CreateTargetAsync();
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, (_, _) => throw new InvalidOperationException("half done"), name: "App.RenameConcurrently", transactional: false, breaksOlderBuilds: true),
+        };
+
+        var manager = db.CreateManager();
+        await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
+        var listed = Assert.Single(await manager.ListStatusesAsync(CancellationToken.None));
+        await ((IAsyncDisposable)manager).DisposeAsync();
+
+        // Its statements commit as they run: whatever it did before failing may break older builds.
+        Assert.Equal((MigrationStatus.Failed, true, "App.RenameConcurrently"), (listed.Status, listed.BreaksOlderBuilds, listed.Name));
+    }
+
+    [DbFact]
     public async Task A_pending_write_never_overwrites_a_completed_row()
     {
         await using var db = await CreateTargetAsync();

@@ -18,6 +18,7 @@ public sealed class EnvironmentConfigTests : IDisposable
         "MIGRATION_UNLOCK_DEADLINE_MILLISECONDS",
         "MIGRATION_HEARTBEAT_INTERVAL_MILLISECONDS",
         "MIGRATION_HEARTBEAT_FAILURE_RETRY_COUNT",
+        "MIGRATION_ALLOW_NEWER_MIGRATIONS",
     ];
 
     private readonly Dictionary<string, string?> _saved = Names.ToDictionary(n => n, Environment.GetEnvironmentVariable);
@@ -47,6 +48,39 @@ public sealed class EnvironmentConfigTests : IDisposable
         Assert.Equal(120_000, config.UnlockDeadlineMilliseconds);
         Assert.Equal(10_000, config.HeartbeatIntervalMilliseconds);
         Assert.Equal(1, config.HeartbeatFailureRetryCount);
+    }
+
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    [InlineData(" TRUE ", true)]
+    [InlineData("False", false)]
+    public void FromEnvironment_reads_allow_newer_migrations_as_true_or_false_ignoring_case(string raw, bool expected)
+    {
+        Environment.SetEnvironmentVariable("MIGRATION_ALLOW_NEWER_MIGRATIONS", raw);
+
+        Assert.Equal(expected, MigrationConfig.FromEnvironment().AllowNewerMigrations);
+    }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("1")]
+    [InlineData("")]
+    [InlineData("truee")]
+    public void FromEnvironment_refuses_anything_else_for_allow_newer_migrations_naming_the_variable_and_value(string raw)
+    {
+        Environment.SetEnvironmentVariable("MIGRATION_ALLOW_NEWER_MIGRATIONS", raw);
+
+        var error = Assert.Throws<FormatException>(MigrationConfig.FromEnvironment);
+
+        Assert.Equal($"The environment variable MIGRATION_ALLOW_NEWER_MIGRATIONS must be true or false, but was '{raw}'.", error.Message);
+    }
+
+    [Fact]
+    public void Allow_newer_migrations_is_off_by_default()
+    {
+        Assert.False(MigrationConfig.FromEnvironment().AllowNewerMigrations);
+        Assert.False(new MigrationConfig().AllowNewerMigrations);
     }
 
     [Fact]

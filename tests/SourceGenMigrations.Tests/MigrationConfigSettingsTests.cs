@@ -14,6 +14,7 @@ public sealed class MigrationConfigSettingsTests
     private static readonly Dictionary<Type, (string Raw, object Expected)> Samples = new()
     {
         [typeof(int)] = ("42", 42),
+        [typeof(bool)] = (" TRUE ", true),
     };
 
     private static readonly PropertyInfo[] SettableProperties = typeof(MigrationConfig)
@@ -114,7 +115,7 @@ public sealed class MigrationConfigSettingsTests
         MigrationConfig.FromVariables(name =>
         {
             asked.Add(name);
-            return "7";
+            return name == MigrationConfig.AllowNewerMigrationsVariable ? "true" : "7";
         });
 
         Assert.Equal(MigrationConfig.Settings.Select(static s => s.Variable), asked);

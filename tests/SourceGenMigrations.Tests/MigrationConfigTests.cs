@@ -74,7 +74,8 @@ public sealed class MigrationConfigTests
         Assert.Equal(120_000, config.UnlockDeadlineMilliseconds);
         Assert.Equal(10_000, config.HeartbeatIntervalMilliseconds);
         Assert.Equal(1, config.HeartbeatFailureRetryCount);
-        Assert.Equal(AllVariables.Order(StringComparer.Ordinal), asked.Distinct().Order(StringComparer.Ordinal));
+        Assert.False(config.AllowNewerMigrations);
+        Assert.Equal([.. AllVariables, MigrationConfig.AllowNewerMigrationsVariable], asked.Distinct());
     }
 
     [Theory]

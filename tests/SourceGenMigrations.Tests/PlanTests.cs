@@ -42,6 +42,91 @@ public sealed class PlanTests
             plan.Entries.Select(e => (e.Order, e.Name, e.Enabled, e.PersistedStatus, e.Action)));
     }
 
+    private static MigrationOptions AllowingNewer() => Options(config: new MigrationConfig { AllowNewerMigrations = true });
+
+    [Fact]
+    public async Task Without_allowing_newer_migrations_orders_a_newer_build_applied_are_unknown_and_the_error_says_how_to_allow_them()
+    {
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed).WithStatus(6, MigrationStatus.Completed).WithStatus(7, MigrationStatus.Completed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(5, [])]);
+
+        Assert.Equal("found persisted migration(s) that are not in the registry: 6, 7", plan.Error?.Message);
+        var cause = Assert.IsType<InvalidDataException>(plan.Error!.InnerException);
+        Assert.Contains("highest order is 5", cause.Message, StringComparison.Ordinal);
+        Assert.Contains("MIGRATION_ALLOW_NEWER_MIGRATIONS=true", cause.Message, StringComparison.Ordinal);
+        Assert.Empty(plan.NewerPersistedOrders);
+    }
+
+    [Fact]
+    public async Task Allowing_newer_migrations_tolerates_orders_above_the_highest_known_and_runs_nothing_below_them()
+    {
+        var manager = new FakeMigrationManager()
+            .WithStatus(1, MigrationStatus.Completed)
+            .WithStatus(5, MigrationStatus.Completed)
+            .WithStatus(6, MigrationStatus.Completed)
+            .WithStatus(7, MigrationStatus.Failed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(5, [])], AllowingNewer());
+
+        Assert.Null(plan.Error);
+        Assert.True(plan.IsUpToDate);
+        Assert.Equal([6L, 7L], plan.UnknownPersistedOrders);
+        Assert.Equal([6L, 7L], plan.NewerPersistedOrders);
+    }
+
+    [Fact]
+    public async Task Allowing_newer_migrations_keeps_unknown_orders_at_or_below_the_highest_known_an_error()
+    {
+        var manager = new FakeMigrationManager()
+            .WithStatus(1, MigrationStatus.Completed)
+            .WithStatus(3, MigrationStatus.Completed)
+            .WithStatus(5, MigrationStatus.Completed)
+            .WithStatus(9, MigrationStatus.Completed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(5, [])], AllowingNewer());
+
+        Assert.Equal("found persisted migration(s) that are not in the registry: 3", plan.Error?.Message);
+    }
+
+    [Fact]
+    public async Task A_newer_migration_that_breaks_older_builds_and_took_effect_stops_even_an_allowing_build_naming_it()
+    {
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed);
+        manager.InitialStatuses.Add(new PersistedStatus(6, MigrationStatus.Completed));
+        manager.InitialStatuses.Add(new PersistedStatus(7, MigrationStatus.Completed) { BreaksOlderBuilds = true, Name = "App.Migrations.DropLegacyColumn" });
+
+        var plan = await Plan(manager, [Reg(1, [])], AllowingNewer());
+
+        Assert.Equal("found persisted migration(s) that break older builds: 7 (App.Migrations.DropLegacyColumn)", plan.Error?.Message);
+        Assert.Contains("Deploy the newer build", plan.Error!.InnerException!.Message, StringComparison.Ordinal);
+        Assert.Empty(plan.NewerPersistedOrders);
+        Assert.False(plan.IsUpToDate);
+    }
+
+    [Fact]
+    public async Task A_breaking_migration_that_never_took_effect_does_not_stop_a_rollback()
+    {
+        // A newer build's breaking migration failed and rolled back: only PENDING is left of it.
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed);
+        manager.InitialStatuses.Add(new PersistedStatus(7, MigrationStatus.Pending) { BreaksOlderBuilds = true, Name = "App.Migrations.DropLegacyColumn" });
+
+        var plan = await Plan(manager, [Reg(1, [])], AllowingNewer());
+
+        Assert.Null(plan.Error);
+        Assert.Equal([7L], plan.NewerPersistedOrders);
+    }
+
+    [Fact]
+    public async Task An_allowing_build_runs_nothing_below_a_newer_build_s_completed_migration()
+    {
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed).WithStatus(6, MigrationStatus.Completed);
+
+        var plan = await Plan(manager, [Reg(1, []), Reg(5, [])], AllowingNewer());
+
+        Assert.Equal("cannot run migrations out of order (found 5 but latest completed is 6)", plan.Error?.Message);
+    }
+
     [Fact]
     public async Task Plan_of_a_migrated_database_is_up_to_date()
     {

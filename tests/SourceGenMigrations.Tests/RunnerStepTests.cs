@@ -67,6 +67,22 @@ public sealed class RunnerStepTests
     }
 
     [Fact]
+    public async Task Allowing_newer_migrations_a_run_beside_a_newer_build_runs_nothing_and_warns_once_naming_them()
+    {
+        var manager = new FakeMigrationManager().WithStatus(1, MigrationStatus.Completed).WithStatus(2, MigrationStatus.Completed).WithStatus(3, MigrationStatus.Completed);
+        var logger = new RecordingLogger();
+        var ran = new List<long>();
+
+        await Run(manager, [Reg(1, ran)], Options(config: new MigrationConfig { AllowNewerMigrations = true }, logger: logger));
+
+        Assert.Empty(ran);
+        Assert.Equal(Sequence("ReleaseMigrationLock()"), manager.Calls);
+        var warning = Assert.Single(logger.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains("2, 3", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("knows orders up to 1", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Success_with_one_disabled_migration_runs_the_others_in_order()
     {
         var manager = new FakeMigrationManager();

@@ -12,6 +12,7 @@ internal static class KnownNames
     public const string OrderProperty = "Order";
     public const string EnabledProperty = "Enabled";
     public const string TransactionalProperty = "Transactional";
+    public const string BreaksOlderBuildsProperty = "BreaksOlderBuilds";
     public const string RuntimeNamespace = "SourceGenMigrations";
     public const string MigrationContextName = "MigrationContext";
 }
@@ -84,12 +85,13 @@ internal enum OrderState
 /// <summary>The values of one <c>[Migration]</c> attribute.</summary>
 internal readonly struct MigrationAttributeValues
 {
-    public MigrationAttributeValues(OrderState orderState, long order, bool enabled, bool transactional)
+    public MigrationAttributeValues(OrderState orderState, long order, bool enabled, bool transactional, bool breaksOlderBuilds)
     {
         OrderState = orderState;
         Order = order;
         Enabled = enabled;
         Transactional = transactional;
+        BreaksOlderBuilds = breaksOlderBuilds;
     }
 
     public OrderState OrderState { get; }
@@ -103,6 +105,9 @@ internal readonly struct MigrationAttributeValues
     /// <summary>The constant value of <c>Transactional</c>, <see langword="true"/> when not given.</summary>
     public bool Transactional { get; }
 
+    /// <summary>The constant value of <c>BreaksOlderBuilds</c>, <see langword="false"/> when not given.</summary>
+    public bool BreaksOlderBuilds { get; }
+
     /// <summary>A usable, non-negative order: the generator may emit the method (shape permitting).</summary>
     public bool HasValidOrder => OrderState == OrderState.Present && Order >= 0;
 }
@@ -110,13 +115,14 @@ internal readonly struct MigrationAttributeValues
 /// <summary>The rules of DESIGN.md "Generator": which methods the generated table can call, and how.</summary>
 internal static class MigrationMethodShape
 {
-    /// <summary>Reads <c>Order</c>, <c>Enabled</c> and <c>Transactional</c> from the attribute's constant values (so <c>Order = Base + 1</c> works).</summary>
+    /// <summary>Reads <c>Order</c>, <c>Enabled</c>, <c>Transactional</c> and <c>BreaksOlderBuilds</c> from the attribute's constant values (so <c>Order = Base + 1</c> works).</summary>
     public static MigrationAttributeValues ReadAttribute(AttributeData attribute)
     {
         var orderState = OrderState.Missing;
         long order = 0;
         var enabled = true;
         var transactional = true;
+        var breaksOlderBuilds = false;
         foreach (var argument in attribute.NamedArguments)
         {
             var value = argument.Value;
@@ -140,6 +146,9 @@ internal static class MigrationMethodShape
                 case KnownNames.TransactionalProperty:
                     transactional = ReadBool(value, transactional);
                     break;
+                case KnownNames.BreaksOlderBuildsProperty:
+                    breaksOlderBuilds = ReadBool(value, breaksOlderBuilds);
+                    break;
             }
         }
 
@@ -149,7 +158,7 @@ internal static class MigrationMethodShape
             orderState = OrderState.Invalid;
         }
 
-        return new MigrationAttributeValues(orderState, order, enabled, transactional);
+        return new MigrationAttributeValues(orderState, order, enabled, transactional, breaksOlderBuilds);
     }
 
     // A bool argument that does not bind keeps the default: the compiler reports it.

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The one command of the peer comparison (issue 7): builds the contenders, publishes the NativeAOT ones, runs the
 # in-process BenchmarkDotNet figures, times whole processes (median of repeated runs) and writes the table to
-# artifacts/peers/peers-table.md (and prints it). About 12 minutes on a 2-core machine (5 without PostgreSQL).
+# artifacts/peers/peers-table.md (and prints it). About 25 minutes on a 2-core machine (PEERS_CASES=durable: 10-15).
 #
 #   benchmarks/run-peers.sh                 # everything
 #   PEERS_SKIP_BDN=1 benchmarks/run-peers.sh   # whole processes only (reuses an earlier BenchmarkDotNet result if any)
 #   PEERS_NOOP_RUNS=15 PEERS_FRESH_RUNS=5     # repeats of each whole-process case (defaults)
 #   PEERS_DB_DIR=/some/disk                   # where the database files go (default: a folder in the temp directory)
 #   PEERS_CONTENDERS=Sgm,Floor               # in-process contenders (default: all); PEERS_ONLY=sgm,floor for whole processes
+#   PEERS_CASES=durable                       # only the fresh runs with durable commits (issue 13; a few minutes);
+#                                             PEERS_CASES=original: only the no-op and fresh cases of issue 7; default all
+#   PEERS_DURABLE_RUNS=7                      # interleaved rounds of the durable cases' whole-process timings
 #   PEERS_PG_CONNECTION_STRING="Host=...;Port=...;Username=...;Database=postgres"   # PostgreSQL server to use
 #                                             (it creates and drops sgm_peers_* databases); unset: a throwaway cluster
 #                                             from the Debian binaries when they are installed; PEERS_POSTGRES=0: skip it
@@ -17,7 +20,12 @@ root=$PWD
 out=$root/artifacts/peers
 mkdir -p "$out"
 
+cases=${PEERS_CASES:-all}
+[[ "$cases" =~ ^(all|original|durable)$ ]] || { echo "PEERS_CASES must be all, original or durable, not '$cases'"; exit 2; }
+export PEERS_CASES=$cases
 command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; }
+# strace counts the durable cases' fsyncs (their durability check).
+[[ "$cases" == original ]] || command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
 
 # PostgreSQL: the given server, else a throwaway cluster (loopback, free port, trust auth), else none.
 if [[ "${PEERS_POSTGRES:-1}" != "0" && -z "${PEERS_PG_CONNECTION_STRING:-}" ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -29,8 +37,16 @@ if [[ "${PEERS_POSTGRES:-1}" != "0" && -z "${PEERS_PG_CONNECTION_STRING:-}" ]] &
   echo "== PostgreSQL: throwaway cluster on port $PG_PORT"
 fi
 [[ "${PEERS_POSTGRES:-1}" == "0" ]] && unset PEERS_PG_CONNECTION_STRING
-filters=('SourceGenMigrations.Benchmarks.Peers.NoOpBenchmarks*' 'SourceGenMigrations.Benchmarks.Peers.FreshBenchmarks*')
-[[ -n "${PEERS_PG_CONNECTION_STRING:-}" ]] && filters+=('*Postgres*')
+ns=SourceGenMigrations.Benchmarks.Peers
+filters=()
+if [[ "$cases" != durable ]]; then
+  filters+=("$ns.NoOpBenchmarks*" "$ns.FreshBenchmarks*")
+  [[ -n "${PEERS_PG_CONNECTION_STRING:-}" ]] && filters+=("$ns.PostgresNoOpBenchmarks*" "$ns.PostgresFreshBenchmarks*")
+fi
+if [[ "$cases" != original ]]; then
+  filters+=("$ns.DurableFreshBenchmarks*")
+  [[ -n "${PEERS_PG_CONNECTION_STRING:-}" ]] && filters+=("$ns.PostgresDurableFreshBenchmarks*")
+fi
 
 echo "== build (Release, JIT)"
 dotnet build benchmarks/SourceGenMigrations.Benchmarks.Peers -c Release -nologo -v q
@@ -43,11 +59,17 @@ for p in "${aot_projects[@]}"; do
     -nologo -v q -o "$out/aot/Peers.$p"
 done
 
+bdn=(dotnet "benchmarks/SourceGenMigrations.Benchmarks.Peers/bin/Release/net10.0/SourceGenMigrations.Benchmarks.Peers.dll")
+rm -f "$out/durability-inprocess.json"
+if [[ "$cases" != original ]]; then
+  echo "== durability of each SQLite contender, on its own connections (in process)"
+  "${bdn[@]}" --verify-durability "$out/durability-inprocess.json"
+fi
+
 if [[ "${PEERS_SKIP_BDN:-}" != "1" ]]; then
   echo "== in process (BenchmarkDotNet)"
   rm -rf "$out/bdn"
-  dotnet "benchmarks/SourceGenMigrations.Benchmarks.Peers/bin/Release/net10.0/SourceGenMigrations.Benchmarks.Peers.dll" \
-    --filter "${filters[@]}" --artifacts "$out/bdn" --exporters json github | tee "$out/bdn.log" | grep -E '^\|' || true
+  "${bdn[@]}" --filter "${filters[@]}" --artifacts "$out/bdn" --exporters json github | tee "$out/bdn.log" | grep -E '^\|' || true
 fi
 
 echo "== whole processes"

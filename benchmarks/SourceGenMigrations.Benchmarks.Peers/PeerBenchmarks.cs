@@ -25,28 +25,29 @@ public enum Contender
     SgmNoWal,
 }
 
-/// <summary>What the benchmarks share: one database file per operation, created in PEERS_DB_DIR (default: the temp directory).</summary>
-public abstract class PeerBenchmarkBase
+/// <summary>What the SQLite benchmarks share: one database file per operation, created in PEERS_DB_DIR (default: the temp directory).</summary>
+public abstract class SqliteFileBenchmarkBase
 {
     private string _directory = "";
     private int _files;
 
-    [ParamsSource(nameof(Contenders))]
-    public Contender Contender { get; set; }
-
-    [Params(100, 1000)]
-    public int N { get; set; }
-
-    /// <summary>Every contender, or those named in PEERS_CONTENDERS (comma-separated, e.g. <c>Sgm,Floor</c>).</summary>
-    public static IEnumerable<Contender> Contenders() =>
+    /// <summary>
+    /// The values of <typeparamref name="T"/> named in PEERS_CONTENDERS (comma-separated <see cref="Contender"/> names,
+    /// e.g. <c>Sgm,Floor</c>; those <typeparamref name="T"/> lacks, such as <c>SgmNoWal</c> for <see cref="Peer"/>, are
+    /// skipped), or all of them.
+    /// </summary>
+    public static IEnumerable<T> Selected<T>()
+        where T : struct, Enum =>
         Environment.GetEnvironmentVariable("PEERS_CONTENDERS") is { Length: > 0 } names
-            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<Contender>)
-            : Enum.GetValues<Contender>();
+            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(name => Enum.Parse<Contender>(name).ToString()) // a name no contender has is an error
+                .Select(name => Enum.TryParse<T>(name, out var value) ? value : (T?)null).OfType<T>()
+            : Enum.GetValues<T>();
 
-    protected string NewFile()
+    protected string NewFile(string label)
     {
         var n = Interlocked.Increment(ref _files).ToString(CultureInfo.InvariantCulture);
-        return Path.Combine(_directory, Contender + "-" + N.ToString(CultureInfo.InvariantCulture) + "-" + n + ".db");
+        return Path.Combine(_directory, label + "-" + n + ".db");
     }
 
     protected void CreateDirectory()
@@ -70,6 +71,21 @@ public abstract class PeerBenchmarkBase
             File.Delete(file + suffix);
         }
     }
+}
+
+/// <summary>The contenders of the default-mode SQLite cases.</summary>
+public abstract class PeerBenchmarkBase : SqliteFileBenchmarkBase
+{
+    [ParamsSource(nameof(Contenders))]
+    public Contender Contender { get; set; }
+
+    [Params(100, 1000)]
+    public int N { get; set; }
+
+    /// <summary>Every contender, or those named in PEERS_CONTENDERS.</summary>
+    public static IEnumerable<Contender> Contenders() => Selected<Contender>();
+
+    protected string NewFile() => NewFile(Contender + "-" + N.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>One run of the contender against <paramref name="file"/>, the same call the contender's program makes.</summary>
     protected void RunContender(string file)
@@ -131,17 +147,18 @@ public class NoOpBenchmarks : PeerBenchmarkBase
     public void Cleanup() => DeleteDirectory();
 }
 
+/// <summary>The job of every fresh case: one run per iteration (a fresh run needs a fresh database), 5 after 1 warm-up.</summary>
+public sealed class FreshConfig : ManualConfig
+{
+    public FreshConfig() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
+        .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
+}
+
 /// <summary>Fresh run: an empty database file, apply N.</summary>
-[Config(typeof(Config))]
+[Config(typeof(FreshConfig))]
 public class FreshBenchmarks : PeerBenchmarkBase
 {
     private string _file = "";
-
-    private sealed class Config : ManualConfig
-    {
-        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
-    }
 
     [GlobalSetup]
     public void Setup() => CreateDirectory();
@@ -159,8 +176,8 @@ public class FreshBenchmarks : PeerBenchmarkBase
     public void Cleanup() => DeleteDirectory();
 }
 
-/// <summary>The contenders on PostgreSQL (the rollback-journal variants are SQLite's).</summary>
-public enum PostgresContender
+/// <summary>The contenders on PostgreSQL and in the durable-commit cases (the rollback-journal variants of <see cref="Contender"/> are the default-mode SQLite cases').</summary>
+public enum Peer
 {
     Floor,
     Sgm,
@@ -175,11 +192,17 @@ public enum PostgresContender
 /// </summary>
 public abstract class PostgresPeerBenchmarkBase
 {
-    [ParamsAllValues]
-    public PostgresContender Contender { get; set; }
+    [ParamsSource(nameof(Contenders))]
+    public Peer Contender { get; set; }
 
-    [Params(100, 1000)]
-    public int N { get; set; }
+    /// <summary>N: each concrete class gives its values.</summary>
+    public abstract int N { get; set; }
+
+    /// <summary>Whether the floor is the durable-commit cases' one (one commit per migration) rather than SourceGenMigrations' statements.</summary>
+    protected virtual bool FloorCommitsPerMigration => false;
+
+    /// <summary>Every contender, or those named in PEERS_CONTENDERS.</summary>
+    public static IEnumerable<Peer> Contenders() => SqliteFileBenchmarkBase.Selected<Peer>();
 
     private static string Admin =>
         Environment.GetEnvironmentVariable("PEERS_PG_CONNECTION_STRING") is { Length: > 0 } value
@@ -210,16 +233,19 @@ public abstract class PostgresPeerBenchmarkBase
     {
         switch (Contender)
         {
-            case PostgresContender.Floor:
+            case Peer.Floor when FloorCommitsPerMigration:
+                FloorPostgresContender.RunCommitPerMigration(connectionString, N);
+                break;
+            case Peer.Floor:
                 FloorPostgresContender.Run(connectionString, N);
                 break;
-            case PostgresContender.Sgm:
+            case Peer.Sgm:
                 SgmPostgresContender.RunAsync(connectionString, N).GetAwaiter().GetResult();
                 break;
-            case PostgresContender.FluentMigrator:
+            case Peer.FluentMigrator:
                 FluentMigratorContender.Run(connectionString, N);
                 break;
-            case PostgresContender.DbUp:
+            case Peer.DbUp:
                 DbUpContender.Run(connectionString, N);
                 break;
             default:
@@ -241,6 +267,9 @@ public abstract class PostgresPeerBenchmarkBase
 public class PostgresNoOpBenchmarks : PostgresPeerBenchmarkBase
 {
     private string _database = "";
+
+    [Params(100, 1000)]
+    public override int N { get; set; }
 
     private sealed class Config : ManualConfig
     {
@@ -264,16 +293,13 @@ public class PostgresNoOpBenchmarks : PostgresPeerBenchmarkBase
 }
 
 /// <summary>Fresh run on PostgreSQL: an empty database, apply N.</summary>
-[Config(typeof(Config))]
+[Config(typeof(FreshConfig))]
 public class PostgresFreshBenchmarks : PostgresPeerBenchmarkBase
 {
     private string _database = "";
 
-    private sealed class Config : ManualConfig
-    {
-        public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
-            .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
-    }
+    [Params(100, 1000)]
+    public override int N { get; set; }
 
     [IterationSetup]
     public void NewDatabase() => _database = CreateDatabase();

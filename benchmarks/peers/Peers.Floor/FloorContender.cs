@@ -7,6 +7,7 @@ namespace Peers.Floor;
 /// tables, the lease upsert, the status list (one value, as the manager reads it), PENDING for all then STARTED / migration / COMPLETED for each, the lease
 /// delete), each status write its own autocommit statement as the run semantics require, issued directly on one
 /// connection with prepared commands. Same table definitions and statement texts as SqliteMigrationManager.
+/// <see cref="RunCommitPerMigration"/> is the other floor, the one of the durable-commit cases: one commit per migration.
 /// </summary>
 public static class FloorContender
 {
@@ -60,6 +61,23 @@ public static class FloorContender
         """;
 
     private const string ReleaseSql = "DELETE FROM \"migration_lock\" WHERE lock_id = 1 AND owner_id = $owner;";
+
+    // The floor of the durable-commit cases: a journal of applied migrations, one row each (as FluentMigrator's
+    // VersionInfo and DbUp's SchemaVersions), written in the migration's own transaction.
+    private const string JournalCreateSql =
+        """
+        CREATE TABLE IF NOT EXISTS "migration_journal" (
+            migration_order INTEGER NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        );
+        """;
+
+    private const string JournalInsertSql =
+        """
+        INSERT INTO "migration_journal" (migration_order, name, applied_at)
+        VALUES ($order, $name, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        """;
 
     /// <summary>Applies migrations 1..<paramref name="count"/> not yet COMPLETED in <paramref name="file"/>.</summary>
     public static void Run(string file, int count, bool writeAheadLog = true)
@@ -134,6 +152,54 @@ public static class FloorContender
             release.CommandText = ReleaseSql;
             release.Parameters.AddWithValue("$owner", owner);
             release.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// The floor of the durable-commit cases (issue 13): one commit per migration and nothing else per migration —
+    /// <c>BEGIN; the migration's statement; INSERT its journal row; COMMIT</c> — on one connection with
+    /// <c>synchronous=FULL</c>, in the journal mode given (rollback journal <c>DELETE</c>, or WAL). Before the
+    /// migrations: the journal table (one commit) and the list of applied migrations. No lock, no lease, no statuses.
+    /// </summary>
+    public static void RunCommitPerMigration(string file, int count, bool writeAheadLog)
+    {
+        using var connection = new SqliteConnection(Workload.ConnectionString(file));
+        connection.Open();
+        Execute(connection, (writeAheadLog ? "PRAGMA journal_mode=WAL;" : "PRAGMA journal_mode=DELETE;") + " PRAGMA synchronous=FULL;");
+        Execute(connection, JournalCreateSql);
+
+        bool[] applied;
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT migration_order FROM \"migration_journal\";";
+            using var reader = list.ExecuteReader();
+            applied = Workload.AppliedMigrations(reader, count);
+        }
+
+        using var begin = connection.CreateCommand();
+        begin.CommandText = "BEGIN;";
+        using var commit = connection.CreateCommand();
+        commit.CommandText = "COMMIT;";
+        using var migrate = connection.CreateCommand();
+        using var record = connection.CreateCommand();
+        record.CommandText = JournalInsertSql;
+        var orderParameter = record.Parameters.Add("$order", SqliteType.Integer);
+        var nameParameter = record.Parameters.Add("$name", SqliteType.Text);
+        record.Prepare();
+        for (var i = 1; i <= count; i++)
+        {
+            if (applied[i])
+            {
+                continue;
+            }
+
+            begin.ExecuteNonQuery();
+            migrate.CommandText = Workload.Statement(i);
+            migrate.ExecuteNonQuery();
+            orderParameter.Value = i;
+            nameParameter.Value = Workload.Name(i);
+            record.ExecuteNonQuery();
+            commit.ExecuteNonQuery();
         }
     }
 

@@ -6,6 +6,7 @@ namespace Peers.FloorPostgres;
 /// The floor on PostgreSQL: the statements PostgreSqlMigrationManager issues (advisory lock, schema check, the two
 /// tables, lease upsert, status list, PENDING then STARTED / migration / COMPLETED for each, lease delete), with the
 /// same table definitions and texts, issued directly on one pooled connection with a prepared status statement.
+/// <see cref="RunCommitPerMigration"/> is the other floor, the one of the durable-commit case: one commit per migration.
 /// </summary>
 public static class FloorPostgresContender
 {
@@ -41,6 +42,66 @@ public static class FloorPostgresContender
         INSERT INTO "public"."migration_status" (migration_order, status, updated_at) VALUES ($1, $2, clock_timestamp())
         ON CONFLICT (migration_order) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at
         """;
+
+    private const string JournalCreateSql =
+        """
+        CREATE TABLE IF NOT EXISTS "public"."migration_journal" (
+            migration_order bigint NOT NULL PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL
+        )
+        """;
+
+    private const string JournalInsertSql =
+        """INSERT INTO "public"."migration_journal" (migration_order, name, applied_at) VALUES ($1, $2, clock_timestamp())""";
+
+    /// <summary>
+    /// The floor of the durable-commit case (issue 13): one commit per migration and nothing else per migration —
+    /// <c>BEGIN; the migration's statement; INSERT its journal row; COMMIT</c> — on one connection, at the server's
+    /// durability. Two round trips per migration: <c>BEGIN</c> with the statement (as Npgsql sends a transaction's
+    /// <c>BEGIN</c> with its first command), then the journal row with <c>COMMIT</c>; the fewest a runner can make when
+    /// the migration's own code issues its statement. No server-side prepared statement (transaction pooling cannot carry
+    /// one). Before the migrations: the journal table (one commit) and the list of applied migrations.
+    /// </summary>
+    public static void RunCommitPerMigration(string connectionString, int count)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using (var create = new NpgsqlCommand(JournalCreateSql, connection))
+        {
+            create.ExecuteNonQuery();
+        }
+
+        bool[] applied;
+        using (var list = new NpgsqlCommand("SELECT migration_order FROM \"public\".\"migration_journal\"", connection))
+        using (var reader = list.ExecuteReader())
+        {
+            applied = Workload.AppliedMigrations(reader, count);
+        }
+
+        for (var i = 1; i <= count; i++)
+        {
+            if (applied[i])
+            {
+                continue;
+            }
+
+            using (var migrate = new NpgsqlBatch(connection))
+            {
+                migrate.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                migrate.BatchCommands.Add(new NpgsqlBatchCommand(Workload.Statement(i)));
+                migrate.ExecuteNonQuery();
+            }
+
+            using var record = new NpgsqlBatch(connection);
+            var insert = new NpgsqlBatchCommand(JournalInsertSql);
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Workload.Name(i) });
+            record.BatchCommands.Add(insert);
+            record.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            record.ExecuteNonQuery();
+        }
+    }
 
     /// <summary>Applies migrations 1..<paramref name="count"/> not yet COMPLETED in the database of <paramref name="connectionString"/>.</summary>
     public static void Run(string connectionString, int count)

@@ -11,9 +11,21 @@ public static class SgmContender
     /// <param name="file">The SQLite database file.</param>
     /// <param name="count">N: 1,000 runs the whole generated table; fewer runs its first N entries.</param>
     /// <param name="writeAheadLog">The manager's <c>UseWriteAheadLog</c> (default true: WAL, synchronous=NORMAL).</param>
-    public static async Task RunAsync(string file, int count, bool writeAheadLog = true)
+    public static Task RunAsync(string file, int count, bool writeAheadLog = true) =>
+        RunAsync(file, count, new SqliteMigrationManagerOptions { UseWriteAheadLog = writeAheadLog });
+
+    /// <summary>
+    /// The manager's options in the durable-commit cases (issue 13): <c>synchronous=FULL</c> on its connections (the one
+    /// served to migrations included), with the rollback journal (<paramref name="writeAheadLog"/> false: the file's
+    /// own mode, DELETE for a new file) or WAL.
+    /// </summary>
+    public static SqliteMigrationManagerOptions DurableOptions(bool writeAheadLog) =>
+        new() { UseWriteAheadLog = writeAheadLog, Synchronous = SqliteSynchronousMode.Full };
+
+    /// <summary>Runs the first <paramref name="count"/> generated migrations against <paramref name="file"/> with <paramref name="options"/>.</summary>
+    public static async Task RunAsync(string file, int count, SqliteMigrationManagerOptions options)
     {
-        var manager = new SqliteMigrationManager(Workload.ConnectionString(file), new SqliteMigrationManagerOptions { UseWriteAheadLog = writeAheadLog });
+        var manager = new SqliteMigrationManager(Workload.ConnectionString(file), options);
         await using (manager.ConfigureAwait(false))
         {
             if (count == GeneratedMigrations.Registrations.Count)

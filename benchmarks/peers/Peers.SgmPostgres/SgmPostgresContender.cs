@@ -38,12 +38,23 @@ public static class SgmPostgresContender
     }
 }
 
-/// <summary>The body every generated [Migration] method calls: the workload statement through the served data source.</summary>
+/// <summary>
+/// The body every generated [Migration] method calls: the workload statement on the served connection — the
+/// migration's transaction, once the manager serves one (issue 13) — else through the served data source (a manager
+/// that serves only its <see cref="NpgsqlDataSource"/>, as before that change).
+/// </summary>
 internal static class MigrationBody
 {
     public static async Task ExecuteAsync(MigrationContext context, int i, CancellationToken cancellationToken)
     {
-        var dataSource = (NpgsqlDataSource)context.Services!.GetService(typeof(NpgsqlDataSource))!;
+        if (context.Services!.GetService(typeof(NpgsqlConnection)) is NpgsqlConnection connection)
+        {
+            await using var onConnection = new NpgsqlCommand(Workload.Statement(i), connection);
+            await onConnection.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var dataSource = (NpgsqlDataSource)context.Services.GetService(typeof(NpgsqlDataSource))!;
         await using var command = dataSource.CreateCommand(Workload.Statement(i));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 
 namespace Peers;
@@ -11,6 +12,33 @@ internal static class Workload
     /// <summary>The statement of migration <paramref name="i"/> (1-based).</summary>
     public static string Statement(long i) =>
         string.Create(CultureInfo.InvariantCulture, $"CREATE TABLE IF NOT EXISTS t_{i} (id INTEGER)");
+
+    /// <summary>The name of migration <paramref name="i"/> (1-based), as the floors' journal rows record it: <c>M0001</c>.</summary>
+    public static string Name(long i) => string.Create(CultureInfo.InvariantCulture, $"M{i:D4}");
+
+    /// <summary>
+    /// The durable-commit case of an SQLite contender's command line (issue 13): <c>--durable=delete</c> (rollback
+    /// journal) gives false, <c>--durable=wal</c> gives true, both with <c>synchronous=FULL</c>; no such flag gives null
+    /// (the default-mode cases).
+    /// </summary>
+    public static bool? DurableWriteAheadLog(string[] flags)
+    {
+        bool? writeAheadLog = null;
+        foreach (var flag in flags)
+        {
+            if (flag.StartsWith("--durable=", StringComparison.Ordinal))
+            {
+                writeAheadLog = flag["--durable=".Length..] switch
+                {
+                    "delete" => false,
+                    "wal" => true,
+                    _ => throw new ArgumentException($"unknown {flag}: expected --durable=delete or --durable=wal"),
+                };
+            }
+        }
+
+        return writeAheadLog;
+    }
 
     /// <summary>
     /// Whether a contender's target is a PostgreSQL database (an Npgsql connection string, which contains '=') rather
@@ -34,6 +62,25 @@ internal static class Workload
         }
 
         return (args[0], count, args[2..]);
+    }
+
+    /// <summary>
+    /// The journal of the durable-commit floors as read by <paramref name="reader"/> (first column: a migration's
+    /// order): applied[i] is true when migration i (1..<paramref name="count"/>) is in it.
+    /// </summary>
+    public static bool[] AppliedMigrations(DbDataReader reader, int count)
+    {
+        var applied = new bool[count + 1];
+        while (reader.Read())
+        {
+            var order = reader.GetInt64(0);
+            if (order >= 1 && order <= count)
+            {
+                applied[order] = true;
+            }
+        }
+
+        return applied;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Text;
 using SourceGenMigrations.Generator.Model;
 using SourceGenMigrations.Shared;
 
@@ -28,11 +27,10 @@ public sealed partial class MigrationGenerator
         private const string GeneratedCodeAttributeRef = "global::System.CodeDom.Compiler.GeneratedCodeAttribute";
         private const string ExcludeFromCodeCoverageAttributeRef = "global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverageAttribute";
         private const string GeneratorName = "SourceGenMigrations.Generator";
-        private const string CreateMethodName = "__CreateRegistrations";
-        private const string FillMethodName = "__FillRegistrations";
-        private const string AdapterMethodPrefix = "__Migrate";
+        private const string DispatcherName = "__Migrate";
+        private const string DefaultCase = "default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);";
 
-        /// <summary>Registrations per generated method; a table up to this size is one array initializer.</summary>
+        /// <summary>Migrations per dispatch method; a table up to this size has one.</summary>
         internal const int ChunkSize = 100;
 
         private static readonly string GeneratorVersion =
@@ -73,38 +71,19 @@ public sealed partial class MigrationGenerator
             writer.OpenBlock();
 
             writer.WriteLine("/// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>");
-            writer.WriteLine($"public static {ReadOnlyListTypeRef}<{RegistrationTypeRef}> Registrations {{ get; }} = new {ReadOnlyCollectionTypeRef}<{RegistrationTypeRef}>(");
-            writer.Indent();
             if (migrations.Count == 0)
             {
+                writer.WriteLine($"public static {ReadOnlyListTypeRef}<{RegistrationTypeRef}> Registrations {{ get; }} = new {ReadOnlyCollectionTypeRef}<{RegistrationTypeRef}>(");
+                writer.Indent();
                 writer.WriteLine($"{ArrayTypeRef}.Empty<{RegistrationTypeRef}>());");
-            }
-            else if (migrations.Count <= ChunkSize)
-            {
-                writer.WriteLine($"new {RegistrationTypeRef}[]");
-                writer.OpenBlock();
-                for (var index = 0; index < migrations.Count; index++)
-                {
-                    writer.StartLine();
-                    WriteRegistration(writer, migrations[index], index);
-                    writer.Write(",").EndLine();
-                }
-
-                writer.CloseBlock("});");
+                writer.Unindent();
             }
             else
             {
-                writer.WriteLine(CreateMethodName + "());");
+                WriteTable(writer, migrations);
             }
 
-            writer.Unindent();
             writer.WriteLine();
-
-            if (migrations.Count > ChunkSize)
-            {
-                WriteChunkedFactory(writer, migrations);
-            }
-
             writer.WriteLine("/// <summary>Runs <see cref=\"Registrations\"/> with <see cref=\"global::SourceGenMigrations.MigrationRunner.RunAsync\"/>.</summary>");
             writer.WriteLine("/// <param name=\"manager\">The store of locks and statuses.</param>");
             writer.WriteLine("/// <param name=\"options\">Configuration, logging and services; null for the defaults.</param>");
@@ -124,115 +103,162 @@ public sealed partial class MigrationGenerator
             writer.Indent();
             writer.WriteLine($"=> {RunnerTypeRef}.PlanAsync(manager, Registrations, options, cancellationToken);");
             writer.Unindent();
-            WriteAdapters(writer, migrations);
+
+            if (migrations.Count > 0)
+            {
+                WriteDispatchers(writer, migrations);
+            }
 
             writer.CloseBlock();
         }
 
-        // Large tables are filled by several small methods: one huge method with thousands of lambdas is what costs
-        // the compiler most (measured: benchmarks/README.md, "Generator").
-        private static void WriteChunkedFactory(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        // The table as data: the orders and the flags as constant arrays (stored in the assembly, copied in one block),
+        // the names as one string, and one dispatcher for the calls. Building it makes no delegate and no name per
+        // migration, and touches no migration method (benchmarks/README.md).
+        private static void WriteTable(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
         {
-            var count = migrations.Count.ToString(CultureInfo.InvariantCulture);
-            var chunks = (migrations.Count + ChunkSize - 1) / ChunkSize;
-            writer.WriteLine($"private static {RegistrationTypeRef}[] {CreateMethodName}()");
+            writer.WriteLine($"public static {ReadOnlyListTypeRef}<{RegistrationTypeRef}> Registrations {{ get; }} = {RegistrationTypeRef}.CreateTable(");
+            writer.Indent();
+            writer.WriteLine("// The orders.");
+            writer.WriteLine("new long[]");
             writer.OpenBlock();
-            writer.WriteLine($"var registrations = new {RegistrationTypeRef}[{count}];");
-            for (var chunk = 0; chunk < chunks; chunk++)
+            for (var index = 0; index < migrations.Count; index++)
             {
-                writer.WriteLine($"{FillMethodName}{chunk.ToString(CultureInfo.InvariantCulture)}(registrations);");
+                writer.WriteLine(migrations[index].Order.ToString(CultureInfo.InvariantCulture) + "L,");
             }
 
-            writer.WriteLine("return registrations;");
-            writer.CloseBlock();
+            writer.CloseBlock("},");
+            WriteFlags(writer, migrations);
 
-            for (var chunk = 0; chunk < chunks; chunk++)
+            // One name a line: identifiers hold no line break and no quote, so the verbatim string needs no escape.
+            writer.WriteLine("// The full names, one a line (split only when a name is shown).");
+            writer.StartLine().Write("@\"");
+            for (var index = 0; index < migrations.Count; index++)
             {
-                writer.WriteLine();
-                writer.WriteLine($"private static void {FillMethodName}{chunk.ToString(CultureInfo.InvariantCulture)}({RegistrationTypeRef}[] registrations)");
-                writer.OpenBlock();
-                for (var index = chunk * ChunkSize; index < Math.Min(migrations.Count, (chunk + 1) * ChunkSize); index++)
+                if (index > 0)
                 {
-                    writer.StartLine().Write("registrations[").Write(index.ToString(CultureInfo.InvariantCulture)).Write("] = ");
-                    WriteRegistration(writer, migrations[index], index);
-                    writer.Write(";").EndLine();
+                    writer.EndLine();
                 }
 
-                writer.CloseBlock();
+                writer.Write(migrations[index].FullName);
             }
 
-            writer.WriteLine();
+            writer.Write("\",").EndLine();
+            writer.WriteLine(DispatcherName + ");");
+            writer.Unindent();
         }
 
-        // One registration: the order, the delegate, enabled, the name, then `transactional` and `breaksOlderBuilds` only
-        // where they differ from the constructor's defaults (positional: the constructor's parameter order).
-        // The delegate is a method group, never a lambda: a method of the exact (MigrationContext, CancellationToken)
-        // -> Task shape is converted directly, any other shape through a named adapter (WriteAdapters). Lambdas cost the
-        // compiler far more to bind and lower (benchmarks/README.md, "Generator").
-        private static void WriteRegistration(SourceWriter writer, MigrationMethodModel migration, int index)
+        // Flags only where a migration differs from the attribute's defaults (null when none does), in the bits of
+        // MigrationRegistration.CreateTable: 1 disabled, 2 not transactional, 4 breaks older builds.
+        private static void WriteFlags(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
         {
-            writer
-                .Write("new ").Write(RegistrationTypeRef).Write("(")
-                .Write(migration.Order.ToString(CultureInfo.InvariantCulture)).Write("L, ");
-            if (IsExactShape(migration))
+            var any = false;
+            for (var index = 0; index < migrations.Count && !any; index++)
             {
-                writer.Write(migration.ContainingType).Write(".").Write(migration.MethodName);
+                any = Flags(migrations[index]) != 0;
+            }
+
+            writer.WriteLine("// The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).");
+            if (!any)
+            {
+                writer.WriteLine("null,");
+                return;
+            }
+
+            writer.WriteLine("new byte[]");
+            writer.OpenBlock();
+            for (var index = 0; index < migrations.Count; index++)
+            {
+                writer.WriteLine(Flags(migrations[index]).ToString(CultureInfo.InvariantCulture) + ",");
+            }
+
+            writer.CloseBlock("},");
+        }
+
+        private static int Flags(MigrationMethodModel migration) =>
+            (migration.Enabled ? 0 : 1) | (migration.Transactional ? 0 : 2) | (migration.BreaksOlderBuilds ? 4 : 0);
+
+        // The calls to the migration methods, one `case` each, in methods of at most ChunkSize cases: the JIT compiles a
+        // chunk only when one of its migrations runs, never on a start with nothing to run.
+        private static void WriteDispatchers(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        {
+            var chunks = (migrations.Count + ChunkSize - 1) / ChunkSize;
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Calls the migration at <paramref name=\"index\"/> of <see cref=\"Registrations\"/>.</summary>");
+            WriteDispatcherSignature(writer, DispatcherName);
+            writer.OpenBlock();
+            if (chunks == 1)
+            {
+                WriteCases(writer, migrations, 0, migrations.Count);
             }
             else
             {
-                writer.Write(AdapterMethodPrefix).Write(index.ToString(CultureInfo.InvariantCulture));
-            }
-
-            writer
-                .Write(", ").Write(migration.Enabled ? "true" : "false").Write(", ")
-                .Write(ToStringLiteral(migration.FullName));
-            if (!migration.Transactional || migration.BreaksOlderBuilds)
-            {
-                writer.Write(migration.Transactional ? ", true" : ", false");
-            }
-
-            if (migration.BreaksOlderBuilds)
-            {
-                writer.Write(", true");
-            }
-
-            writer.Write(")");
-        }
-
-        private static bool IsExactShape(MigrationMethodModel migration) =>
-            migration.ReturnKind == MigrationReturnKind.Task && migration.ParameterKind == MigrationParameterKind.ContextAndCancellationToken;
-
-        // A private static method of the delegate's exact shape for each migration of another shape.
-        private static void WriteAdapters(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
-        {
-            for (var index = 0; index < migrations.Count; index++)
-            {
-                var migration = migrations[index];
-                if (IsExactShape(migration))
+                writer.WriteLine($"switch (index / {ChunkSize.ToString(CultureInfo.InvariantCulture)})");
+                writer.OpenBlock();
+                for (var chunk = 0; chunk < chunks; chunk++)
                 {
-                    continue;
+                    var number = chunk.ToString(CultureInfo.InvariantCulture);
+                    writer.WriteLine($"case {number}: return {DispatcherName}{number}(index, context, cancellationToken);");
                 }
 
-                var call = $"{migration.ContainingType}.{migration.MethodName}({GetArguments(migration.ParameterKind)})";
+                writer.WriteLine(DefaultCase);
+                writer.CloseBlock();
+            }
+
+            writer.CloseBlock();
+
+            if (chunks == 1)
+            {
+                return;
+            }
+
+            for (var chunk = 0; chunk < chunks; chunk++)
+            {
                 writer.WriteLine();
-                writer.StartLine()
-                    .Write("private static ").Write(TaskTypeRef).Write(" ").Write(AdapterMethodPrefix).Write(index.ToString(CultureInfo.InvariantCulture))
-                    .Write("(").Write(ContextTypeRef).Write(" context, ").Write(CancellationTokenTypeRef).Write(" cancellationToken)");
+                WriteDispatcherSignature(writer, DispatcherName + chunk.ToString(CultureInfo.InvariantCulture));
+                writer.OpenBlock();
+                WriteCases(writer, migrations, chunk * ChunkSize, Math.Min(migrations.Count, (chunk + 1) * ChunkSize));
+                writer.CloseBlock();
+            }
+        }
+
+        private static void WriteDispatcherSignature(SourceWriter writer, string name) =>
+            writer.WriteLine($"private static {TaskTypeRef} {name}(int index, {ContextTypeRef} context, {CancellationTokenTypeRef} cancellationToken)");
+
+        // One case per migration: the method called directly with the arguments its shape takes, a ValueTask made a Task,
+        // a void method followed by a completed task.
+        private static void WriteCases(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations, int start, int end)
+        {
+            writer.WriteLine("switch (index)");
+            writer.OpenBlock();
+            for (var index = start; index < end; index++)
+            {
+                var migration = migrations[index];
+                writer.StartLine().Write("case ").Write(index.ToString(CultureInfo.InvariantCulture)).Write(": ");
+                if (migration.ReturnKind != MigrationReturnKind.Void)
+                {
+                    writer.Write("return ");
+                }
+
+                writer.Write(migration.ContainingType).Write(".").Write(migration.MethodName).Write("(").Write(GetArguments(migration.ParameterKind)).Write(")");
                 switch (migration.ReturnKind)
                 {
                     case MigrationReturnKind.Task:
-                        writer.Write(" => ").Write(call).Write(";");
+                        writer.Write(";");
                         break;
                     case MigrationReturnKind.ValueTask:
-                        writer.Write(" => ").Write(call).Write(".AsTask();");
+                        writer.Write(".AsTask();");
                         break;
                     default:
-                        writer.Write(" { ").Write(call).Write("; return ").Write(TaskTypeRef).Write(".CompletedTask; }");
+                        writer.Write("; return ").Write(TaskTypeRef).Write(".CompletedTask;");
                         break;
                 }
 
                 writer.EndLine();
             }
+
+            writer.WriteLine(DefaultCase);
+            writer.CloseBlock();
         }
 
         private static string GetArguments(MigrationParameterKind kind) => kind switch
@@ -243,36 +269,5 @@ public sealed partial class MigrationGenerator
             _ => string.Empty,
         };
 
-        private static string ToStringLiteral(string value)
-        {
-            var builder = new StringBuilder(value.Length + 2);
-            builder.Append('"');
-            foreach (var character in value)
-            {
-                switch (character)
-                {
-                    case '"':
-                        builder.Append("\\\"");
-                        break;
-                    case '\\':
-                        builder.Append("\\\\");
-                        break;
-                    default:
-                        if (char.IsControl(character) || char.IsSurrogate(character) || character > '\u007e')
-                        {
-                            builder.Append("\\u").Append(((int)character).ToString("x4", CultureInfo.InvariantCulture));
-                        }
-                        else
-                        {
-                            builder.Append(character);
-                        }
-
-                        break;
-                }
-            }
-
-            builder.Append('"');
-            return builder.ToString();
-        }
     }
 }

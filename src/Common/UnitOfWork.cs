@@ -47,6 +47,17 @@ internal abstract class UnitOfWorkSession : IAsyncDisposable
     /// <summary>Whether the transaction begun by <see cref="BeginAsync"/> is still open (the migration did not end it).</summary>
     public abstract bool IsTransactionOpen { get; }
 
+    /// <summary>
+    /// Whether the database ended the transaction begun by <see cref="BeginAsync"/> by itself while the migration ran, as
+    /// MySQL and MariaDB do at DDL (an implicit commit): the migration's statements are committed already, so they and its
+    /// COMPLETED status cannot commit together, and the unit must not say they did. Asked of a transactional migration
+    /// whose transaction <see cref="IsTransactionOpen"/> still reports open (its provider saw nothing end it): before
+    /// <see cref="CompleteAsync"/>, which must then write COMPLETED (fenced) in a commit of its own, and when the unit is
+    /// disposed unfinished. Never throws: a database that cannot answer counts as not having ended it.
+    /// </summary>
+    /// <remarks>The default, false, is SQLite's and PostgreSQL's: they end a transaction only when told to.</remarks>
+    public virtual ValueTask<bool> EndedImplicitlyAsync(CancellationToken cancellationToken) => new(false);
+
     /// <summary>Whether <paramref name="failure"/> is the provider's error for beginning a transaction inside one.</summary>
     public abstract bool IsNestedTransactionError(Exception failure);
 
@@ -110,17 +121,25 @@ internal sealed partial class ManagedUnitOfWork : MigrationUnitOfWork
     public override async Task CompleteAsync(CancellationToken cancellationToken)
     {
         ThrowIfEnded();
-        if (Migration.Transactional && !_session.IsTransactionOpen)
+        var endedImplicitly = false;
+        if (Migration.Transactional)
         {
-            throw new TransactionMisuseException(EndedMessage(Migration), innerException: null);
+            if (!_session.IsTransactionOpen)
+            {
+                throw new TransactionMisuseException(EndedMessage(Migration), innerException: null);
+            }
+
+            endedImplicitly = await _session.EndedImplicitlyAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var outcome = await _session.CompleteAsync(cancellationToken).ConfigureAwait(false);
         if (outcome == StatusWriteOutcome.LeaseLost)
         {
             var lost = await _session.DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);
-            throw new InvalidOperationException(
-                _session.LeaseLostMessage(lost) + (Migration.Transactional ? " The migration's statements were rolled back." : ""));
+            var statements = !Migration.Transactional ? ""
+                : endedImplicitly ? " The database had committed the migration's statements implicitly (DDL): they stay, and it runs again next time."
+                : " The migration's statements were rolled back.";
+            throw new InvalidOperationException(_session.LeaseLostMessage(lost) + statements);
         }
 
         _ended = true;
@@ -159,7 +178,10 @@ internal sealed partial class ManagedUnitOfWork : MigrationUnitOfWork
     {
         if (!_ended)
         {
-            Log.EndedWithoutCompleting(_logger, Migration.Order, Migration.Name, Migration.Transactional ? RolledBackText : StaysStartedText);
+            var outcome = !Migration.Transactional ? StaysStartedText
+                : await _session.EndedImplicitlyAsync(CancellationToken.None).ConfigureAwait(false) ? CommittedImplicitlyText
+                : RolledBackText;
+            Log.EndedWithoutCompleting(_logger, Migration.Order, Migration.Name, outcome);
         }
 
         _ended = true;
@@ -168,6 +190,7 @@ internal sealed partial class ManagedUnitOfWork : MigrationUnitOfWork
 
     private const string RolledBackText = "its transaction was rolled back, nothing of it was kept, and it runs again next time";
     private const string StaysStartedText = "it stays STARTED and runs again next time";
+    private const string CommittedImplicitlyText = "the database had committed its statements implicitly (DDL), so they stay; it stays STARTED and runs again next time";
 
     private void ThrowIfEnded()
     {

@@ -1,12 +1,32 @@
 namespace SourceGenMigrations;
 
+/// <summary>Calls the migration at <paramref name="index"/> of a table of migrations (see <see cref="MigrationRegistration.CreateTable"/>).</summary>
+/// <param name="index">The migration's position in its table, from zero.</param>
+/// <param name="context">What the running migration sees of its run.</param>
+/// <param name="cancellationToken">The run's token.</param>
+/// <returns>The migration's task.</returns>
+public delegate Task MigrationDispatcher(int index, MigrationContext context, CancellationToken cancellationToken);
+
 /// <summary>
 /// One migration of the table that <see cref="MigrationRunner"/> runs. The source generator builds these for every
-/// <see cref="MigrationAttribute"/> method (<c>GeneratedMigrations.Registrations</c>); build them by hand only for
-/// migrations that are not methods.
+/// <see cref="MigrationAttribute"/> method (<c>GeneratedMigrations.Registrations</c>, with <see cref="CreateTable"/>); build
+/// them by hand only for migrations that are not methods.
 /// </summary>
 public sealed class MigrationRegistration
 {
+    // Bits of CreateTable's flags. Zero is the attribute's defaults: enabled, transactional, not breaking older builds.
+    internal const byte DisabledFlag = 1;
+    internal const byte NotTransactionalFlag = 2;
+    internal const byte BreaksOlderBuildsFlag = 4;
+
+    // Exactly one of the two forms: a delegate, or an index into a dispatcher (the generated table's form, bound only
+    // when the migration runs or Migrate is read).
+    private readonly MigrationDispatcher? _dispatcher;
+    private readonly int _index;
+    private readonly NameTable? _names;
+    private Func<MigrationContext, CancellationToken, Task>? _migrate;
+    private string? _name;
+
     /// <summary>Creates a registration.</summary>
     /// <param name="order">The position in the run sequence; zero or more, unique within one run.</param>
     /// <param name="migrate">The migration. A non-transactional one must be idempotent: a run interrupted while it executes runs it again.</param>
@@ -20,17 +40,53 @@ public sealed class MigrationRegistration
     /// <exception cref="ArgumentNullException"><paramref name="migrate"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="order"/> is negative.</exception>
     public MigrationRegistration(long order, Func<MigrationContext, CancellationToken, Task> migrate, bool enabled = true, string? name = null, bool transactional = true, bool breaksOlderBuilds = false)
+        : this(order, enabled, name, transactional, breaksOlderBuilds)
     {
         ArgumentNullException.ThrowIfNull(migrate);
+        _migrate = migrate;
+    }
+
+    /// <summary>
+    /// Creates a registration whose migration is entry <paramref name="index"/> of <paramref name="dispatcher"/>: one
+    /// method (a <c>switch</c> on the index) can serve a whole table, and no delegate is made per migration.
+    /// </summary>
+    /// <param name="order">The position in the run sequence; zero or more, unique within one run.</param>
+    /// <param name="index">What <paramref name="dispatcher"/> is called with to run this migration.</param>
+    /// <param name="dispatcher">Runs the migration at an index.</param>
+    /// <param name="enabled">Whether it runs; a disabled registration keeps its order reserved.</param>
+    /// <param name="name">A name for logs and errors; null shows as <c>migration {order}</c>.</param>
+    /// <param name="transactional">See <see cref="Transactional"/>.</param>
+    /// <param name="breaksOlderBuilds">See <see cref="BreaksOlderBuilds"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="dispatcher"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="order"/> or <paramref name="index"/> is negative.</exception>
+    public MigrationRegistration(long order, int index, MigrationDispatcher dispatcher, bool enabled = true, string? name = null, bool transactional = true, bool breaksOlderBuilds = false)
+        : this(order, enabled, name, transactional, breaksOlderBuilds)
+    {
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        _dispatcher = dispatcher;
+        _index = index;
+    }
+
+    // The generated table's entry: the name is read from the table's names when first shown.
+    private MigrationRegistration(long order, int index, MigrationDispatcher dispatcher, byte flags, NameTable? names)
+        : this(order, (flags & DisabledFlag) == 0, null, (flags & NotTransactionalFlag) == 0, (flags & BreaksOlderBuildsFlag) != 0)
+    {
+        _dispatcher = dispatcher;
+        _index = index;
+        _names = names;
+    }
+
+    private MigrationRegistration(long order, bool enabled, string? name, bool transactional, bool breaksOlderBuilds)
+    {
         if (order < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(order), order, $"A migration order must be zero or more (migration '{name ?? "unnamed"}').");
         }
 
         Order = order;
-        Migrate = migrate;
         Enabled = enabled;
-        Name = name;
+        _name = name;
         Transactional = transactional;
         BreaksOlderBuilds = breaksOlderBuilds;
     }
@@ -38,8 +94,8 @@ public sealed class MigrationRegistration
     /// <summary>The position in the run sequence.</summary>
     public long Order { get; }
 
-    /// <summary>The migration itself.</summary>
-    public Func<MigrationContext, CancellationToken, Task> Migrate { get; }
+    /// <summary>The migration itself (for a registration made with a <see cref="MigrationDispatcher"/>, a delegate that calls it with this registration's index).</summary>
+    public Func<MigrationContext, CancellationToken, Task> Migrate => _migrate ??= InvokeAsync;
 
     /// <summary>Whether the migration runs.</summary>
     public bool Enabled { get; }
@@ -58,12 +114,99 @@ public sealed class MigrationRegistration
     /// </summary>
     public bool BreaksOlderBuilds { get; }
 
-    /// <summary>The name given at construction, if any (see <see cref="DisplayName"/>).</summary>
-    public string? Name { get; }
+    /// <summary>The name given at construction (for the generated table, the method's full name), if any (see <see cref="DisplayName"/>).</summary>
+    public string? Name => _name ??= _names?.NameAt(_index);
 
     /// <summary>The name shown in logs, errors and <see cref="MigrationContext.Name"/>: <see cref="Name"/>, else <c>migration {Order}</c>.</summary>
     public string DisplayName => Name ?? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"migration {Order}");
 
+    /// <summary>
+    /// The table the source generator emits for <c>GeneratedMigrations.Registrations</c>: orders, flags and names are
+    /// data, and every migration is reached through one <paramref name="dispatcher"/>, so that building the table makes
+    /// no delegate, no name and no call to a migration method: the code that calls the migrations is compiled only when
+    /// one runs, and a name is read only when it is shown.
+    /// </summary>
+    /// <param name="orders">The orders, one per migration, in the table's order (zero or more each).</param>
+    /// <param name="flags">
+    /// One byte per migration, a combination of 1 (disabled), 2 (not transactional) and 4 (breaks older builds); null
+    /// when every migration is enabled, transactional and breaks no older build.
+    /// </param>
+    /// <param name="names">The migrations' names in the table's order, separated by <c>'\n'</c> (names cannot contain it); null for none.</param>
+    /// <param name="dispatcher">Runs the migration at an index of the table.</param>
+    /// <returns>The registrations, in the order given, as a read-only list.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="orders"/> or <paramref name="dispatcher"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="flags"/> does not have one entry per order.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An order is negative.</exception>
+    public static IReadOnlyList<MigrationRegistration> CreateTable(long[] orders, byte[]? flags, string? names, MigrationDispatcher dispatcher)
+    {
+        ArgumentNullException.ThrowIfNull(orders);
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        if (flags is not null && flags.Length != orders.Length)
+        {
+            throw new ArgumentException($"{nameof(flags)} has {flags.Length} entries for {orders.Length} orders.", nameof(flags));
+        }
+
+        var nameTable = names is null ? null : new NameTable(names, orders.Length);
+        var registrations = new MigrationRegistration[orders.Length];
+        for (var i = 0; i < registrations.Length; i++)
+        {
+            registrations[i] = new MigrationRegistration(orders[i], i, dispatcher, flags is null ? (byte)0 : flags[i], nameTable);
+        }
+
+        return new System.Collections.ObjectModel.ReadOnlyCollection<MigrationRegistration>(registrations);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => DisplayName;
+
+    /// <summary>Runs the migration (what the runner calls: the generated table's dispatcher directly, without a delegate per migration).</summary>
+    internal Task InvokeAsync(MigrationContext context, CancellationToken cancellationToken) =>
+        _dispatcher is { } dispatcher ? dispatcher(_index, context, cancellationToken) : _migrate!(context, cancellationToken);
+
+    /// <summary>
+    /// The names of a generated table, one string with a <c>'\n'</c> between two names, split into names only when one is
+    /// read (on a start with nothing to run, never).
+    /// </summary>
+    private sealed class NameTable(string names, int count)
+    {
+        private int[]? _starts;
+
+        public string NameAt(int index)
+        {
+            var starts = _starts ??= FindStarts();
+            var end = index + 1 < starts.Length ? starts[index + 1] - 1 : names.Length;
+
+            // A source file whose line ends became "\r\n" (a checkout that converts them) gives the same names.
+            if (end > starts[index] && names[end - 1] == '\r')
+            {
+                end--;
+            }
+
+            return names.Substring(starts[index], end - starts[index]);
+        }
+
+        private int[] FindStarts()
+        {
+            var starts = new int[count];
+            var next = 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (next > names.Length)
+                {
+                    throw new InvalidOperationException($"The table's names hold {i} names for {count} orders.");
+                }
+
+                starts[i] = next;
+                var separator = names.IndexOf('\n', next);
+                next = separator < 0 ? names.Length + 1 : separator + 1;
+            }
+
+            if (next <= names.Length)
+            {
+                throw new InvalidOperationException($"The table's names hold more names than its {count} orders.");
+            }
+
+            return starts;
+        }
+    }
 }

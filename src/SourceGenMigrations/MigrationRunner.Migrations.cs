@@ -133,7 +133,7 @@ public static partial class MigrationRunner
             var started = _time.GetTimestamp();
             try
             {
-                await registration.Migrate(context, RunToken).ConfigureAwait(false);
+                await registration.InvokeAsync(context, RunToken).ConfigureAwait(false);
             }
             catch (Exception exception)
             {

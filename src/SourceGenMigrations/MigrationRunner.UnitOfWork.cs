@@ -68,7 +68,7 @@ public static partial class MigrationRunner
                 Exception? failure = null;
                 try
                 {
-                    await registration.Migrate(context, RunToken).ConfigureAwait(false);
+                    await registration.InvokeAsync(context, RunToken).ConfigureAwait(false);
                 }
                 catch (Exception exception)
                 {

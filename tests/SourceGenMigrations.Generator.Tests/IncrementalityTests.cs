@@ -70,7 +70,7 @@ public sealed class IncrementalityTests
         var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Order = 3", "Order = 30", StringComparison.Ordinal)));
 
         AssertModelTableAndOutputModified(result);
-        Assert.Contains("MigrationRegistration(30L,", source, StringComparison.Ordinal);
+        Assert.Equal([1L, 2L, 30L], GeneratedTable.Read(source).Select(entry => entry.Order));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class IncrementalityTests
         var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("Enabled = false", "Enabled = true", StringComparison.Ordinal)));
 
         Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
-        Assert.DoesNotContain("enabled: false", source, StringComparison.Ordinal);
+        Assert.All(GeneratedTable.Read(source), entry => Assert.True(entry.Enabled));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class IncrementalityTests
         var (result, source) = RunTwice(static compilation => Replace(compilation, MigrationsFile, MigrationsFile.Replace("[Migration(Order = 3)]", "[Migration(Order = 3, Transactional = false)]", StringComparison.Ordinal)));
 
         AssertModelTableAndOutputModified(result);
-        Assert.Contains("\"TestProject.Migrations.Third\", false)", source, StringComparison.Ordinal);
+        Assert.Equal([true, true, false], GeneratedTable.Read(source).Select(entry => entry.Transactional));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class IncrementalityTests
 
         Assert.Contains(IncrementalStepRunReason.New, PipelineAssert.Reasons(result, TrackingNames.Migrations));
         Assert.Contains(IncrementalStepRunReason.Modified, PipelineAssert.OutputReasons(result));
-        Assert.Contains("\"TestProject.More.Fourth\"", source, StringComparison.Ordinal);
+        Assert.Equal("TestProject.More.Fourth", GeneratedTable.Read(source)[^1].Name);
     }
 
     [Fact]

@@ -1,13 +1,12 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace SourceGenMigrations.Generator.Tests;
 
-/// <summary>Tables larger than one chunk are filled by several small methods, still sorted and compiling cleanly.</summary>
-public sealed partial class LargeTableTests
+/// <summary>Tables larger than one chunk dispatch through several small methods, still sorted and compiling cleanly.</summary>
+public sealed class LargeTableTests
 {
     [Fact]
-    public void ALargeTableIsSplitIntoChunksAndStaysSorted()
+    public void ALargeTableDispatchesInChunksAndStaysSorted()
     {
         const int count = 250;
         var source = new StringBuilder(SnapshotTests.Usings + "namespace TestProject;\npublic static class Many\n{\n");
@@ -20,18 +19,16 @@ public sealed partial class LargeTableTests
 
         var output = GeneratorHarness.Run(source.ToString());
 
-        Assert.Equal(count, InvalidMethodTests.CountRegistrations(output.Source));
-        Assert.Contains("__FillRegistrations2(registrations);", output.Source, StringComparison.Ordinal);
-        Assert.DoesNotContain("__FillRegistrations3(", output.Source, StringComparison.Ordinal);
-        var indexes = IndexPattern().Matches(output.Source).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var orders = OrderPattern().Matches(output.Source).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(Enumerable.Range(0, count), indexes);
-        Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), orders);
+        // One dispatcher that picks the chunk, and three chunks of at most 100 cases.
+        Assert.Contains("switch (index / 100)", output.Source, StringComparison.Ordinal);
+        Assert.Contains("case 2: return __Migrate2(index, context, cancellationToken);", output.Source, StringComparison.Ordinal);
+        Assert.Contains("private static global::System.Threading.Tasks.Task __Migrate2(int index,", output.Source, StringComparison.Ordinal);
+        Assert.DoesNotContain("__Migrate3(", output.Source, StringComparison.Ordinal);
+
+        var table = GeneratedTable.Read(output.Source);
+        Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), table.Select(entry => entry.Order));
+        Assert.All(table, entry => Assert.Equal(entry.Order % 7 != 0, entry.Enabled));
+        Assert.All(table, entry => Assert.Equal($"global::TestProject.Many.M{entry.Order:D3}()", entry.Call));
+        Assert.All(table, entry => Assert.Equal($"TestProject.Many.M{entry.Order:D3}", entry.Name));
     }
-
-    [GeneratedRegex(@"registrations\[(\d+)\] = ")]
-    private static partial Regex IndexPattern();
-
-    [GeneratedRegex(@"MigrationRegistration\((\d+)L, ")]
-    private static partial Regex OrderPattern();
 }

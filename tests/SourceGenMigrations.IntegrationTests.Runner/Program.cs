@@ -1,4 +1,4 @@
-// Usage: Runner <sqlite|postgres> <connection string> <migration count> <lease ms> [<block order> <marker file>] [flags]
+// Usage: Runner <sqlite|postgres|mysql> <connection string> <migration count> <lease ms> [<block order> <marker file>] [flags]
 // Runs migrations 1..count; each inserts one row (order, previous status, pid) into side_effect through the connection
 // the manager serves. With a block order, that migration writes the marker file once it has started and then waits
 // forever (until the test kills the process). Flags:
@@ -9,6 +9,7 @@
 using System.Data.Common;
 using System.Globalization;
 using SourceGenMigrations;
+using SourceGenMigrations.MySql;
 using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sqlite;
 
@@ -26,9 +27,12 @@ var migrationMs = flags.Where(f => f.StartsWith("--migration-ms=", StringCompari
     .Select(f => int.Parse(f["--migration-ms=".Length..], CultureInfo.InvariantCulture)).FirstOrDefault();
 var poll = TimeSpan.FromMilliseconds(100);
 
-await using IAsyncDisposable managerLifetime = kind == "sqlite"
-    ? new SqliteMigrationManager(connectionString, new SqliteMigrationManagerOptions { LeaseDuration = lease, PollInterval = poll })
-    : new PostgreSqlMigrationManager(connectionString, new PostgreSqlMigrationManagerOptions { LeaseDuration = lease, PollInterval = poll });
+await using IAsyncDisposable managerLifetime = kind switch
+{
+    "sqlite" => new SqliteMigrationManager(connectionString, new SqliteMigrationManagerOptions { LeaseDuration = lease, PollInterval = poll }),
+    "mysql" => new MySqlMigrationManager(connectionString, new MySqlMigrationManagerOptions { LeaseDuration = lease, PollInterval = poll }),
+    _ => new PostgreSqlMigrationManager(connectionString, new PostgreSqlMigrationManagerOptions { LeaseDuration = lease, PollInterval = poll }),
+};
 var manager = (IMigrationManager)managerLifetime;
 
 var registrations = new List<MigrationRegistration>();

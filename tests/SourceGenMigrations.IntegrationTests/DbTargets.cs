@@ -31,6 +31,14 @@ public abstract class DbTarget : IAsyncDisposable
 
     public abstract Task<List<(string Owner, long ExpiresMs)>> ReadLeaseAsync();
 
+    /// <summary>
+    /// A table <c>child (id, parent_id)</c> whose foreign key to <c>parent (id)</c> is checked as late as the database
+    /// allows: at the commit where constraints can be deferred (SQLite, PostgreSQL). MySQL and MariaDB check foreign keys
+    /// at each statement and cannot defer them, so there the orphan row fails its statement, and the migration with it.
+    /// </summary>
+    public virtual string CreateChildTableWithDeferredForeignKey =>
+        "CREATE TABLE child (id integer PRIMARY KEY, parent_id integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)";
+
     public Task CreateSideEffectTableAsync() =>
         ExecuteAsync("CREATE TABLE side_effect (migration_order bigint NOT NULL, previous_status text NOT NULL, pid bigint NOT NULL)");
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using SourceGenMigrations.Hosting;
+using SourceGenMigrations.MySql;
 using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sqlite;
 
@@ -8,7 +9,7 @@ namespace SourceGenMigrations.IntegrationTests;
 
 /// <summary>
 /// Every log message of the library has its own event id, in its component's range (runner 1000s, lease 2000s, unit of
-/// work 2100s, status table 2200s, SQLite 3000s, PostgreSQL 4000s, hosting 6000s), across all the assemblies: an
+/// work 2100s, status table 2200s, SQLite 3000s, PostgreSQL 4000s, MySQL 5000s, hosting 6000s), across all the assemblies: an
 /// operator filtering on an id gets one message. Source linked into several managers is one message with one id.
 /// </summary>
 public sealed class LogEventIdTests
@@ -18,6 +19,7 @@ public sealed class LogEventIdTests
         typeof(MigrationRunner).Assembly,
         typeof(SqliteMigrationManager).Assembly,
         typeof(PostgreSqlMigrationManager).Assembly,
+        typeof(MySqlMigrationManager).Assembly,
         typeof(MigrationHealthCheck).Assembly,
     ];
 
@@ -51,6 +53,7 @@ public sealed class LogEventIdTests
                 _ when message.StartsWith("SourceGenMigrations.Internal.StatusTableSchema.", StringComparison.Ordinal) => 2200,
                 _ when message.StartsWith("SourceGenMigrations.Sqlite.", StringComparison.Ordinal) => 3000,
                 _ when message.StartsWith("SourceGenMigrations.PostgreSql.", StringComparison.Ordinal) => 4000,
+                _ when message.StartsWith("SourceGenMigrations.MySql.", StringComparison.Ordinal) => 5000,
                 _ when message.StartsWith("SourceGenMigrations.Hosting.", StringComparison.Ordinal) => 6000,
                 _ when message.StartsWith("SourceGenMigrations.Log.", StringComparison.Ordinal) => 1000,
                 _ => throw new Xunit.Sdk.XunitException("a log message outside every known component: " + message),

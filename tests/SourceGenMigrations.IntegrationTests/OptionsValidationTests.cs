@@ -1,3 +1,4 @@
+using SourceGenMigrations.MySql;
 using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sqlite;
 
@@ -28,6 +29,27 @@ public sealed class OptionsValidationTests
         Assert.Equal("StatusTableName", Assert.Throws<ArgumentException>(() => new PostgreSqlMigrationManager(cs, new PostgreSqlMigrationManagerOptions { StatusTableName = name })).ParamName);
     }
 
+    [Theory]
+    [MemberData(nameof(BadIdentifiers))]
+    public void MySql_rejects_a_bad_prefix_or_table_name(string name)
+    {
+        const string cs = "Server=127.0.0.1;Database=app";
+        Assert.Equal("TablePrefix", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager(cs, new MySqlMigrationManagerOptions { TablePrefix = name })).ParamName);
+        Assert.Equal("LockTableName", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager(cs, new MySqlMigrationManagerOptions { LockTableName = name })).ParamName);
+        var error = Assert.Throws<ArgumentException>(() => new MySqlMigrationManager(cs, new MySqlMigrationManagerOptions { StatusTableName = name }));
+        Assert.Equal("StatusTableName", error.ParamName);
+        Assert.Contains("'" + name + "'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MySql_table_names_that_differ_only_by_case_are_rejected_as_the_same_table()
+    {
+        // lower_case_table_names makes them one table on Windows and macOS servers.
+        Assert.Throws<ArgumentException>(() => new MySqlMigrationManager("Server=h;Database=app", new MySqlMigrationManagerOptions { LockTableName = "Migrations", StatusTableName = "migrations" }));
+        using var ok = new MySqlMigrationManager("Server=h;Database=app", new MySqlMigrationManagerOptions { TablePrefix = "app_1" });
+        Assert.Equal(("app_1_lock", "app_1_status"), (ok.LockTableName, ok.StatusTableName));
+    }
+
     [Fact]
     public void A_prefix_whose_table_names_are_too_long_is_rejected()
     {
@@ -56,6 +78,8 @@ public sealed class OptionsValidationTests
         Assert.Equal("PollInterval", Assert.Throws<ArgumentException>(() => new SqliteMigrationManager("Data Source=x.db", new SqliteMigrationManagerOptions { PollInterval = value })).ParamName);
         Assert.Equal("LeaseDuration", Assert.Throws<ArgumentException>(() => new PostgreSqlMigrationManager("Host=h", new PostgreSqlMigrationManagerOptions { LeaseDuration = value })).ParamName);
         Assert.Equal("PollInterval", Assert.Throws<ArgumentException>(() => new PostgreSqlMigrationManager("Host=h", new PostgreSqlMigrationManagerOptions { PollInterval = value })).ParamName);
+        Assert.Equal("LeaseDuration", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager("Server=h", new MySqlMigrationManagerOptions { LeaseDuration = value })).ParamName);
+        Assert.Equal("PollInterval", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager("Server=h", new MySqlMigrationManagerOptions { PollInterval = value })).ParamName);
     }
 
     [Theory]
@@ -66,6 +90,7 @@ public sealed class OptionsValidationTests
     {
         Assert.Equal("OwnerId", Assert.Throws<ArgumentException>(() => new SqliteMigrationManager("Data Source=x.db", new SqliteMigrationManagerOptions { OwnerId = owner })).ParamName);
         Assert.Equal("OwnerId", Assert.Throws<ArgumentException>(() => new PostgreSqlMigrationManager("Host=h", new PostgreSqlMigrationManagerOptions { OwnerId = owner })).ParamName);
+        Assert.Equal("OwnerId", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager("Server=h", new MySqlMigrationManagerOptions { OwnerId = owner })).ParamName);
     }
 
     [Fact]
@@ -76,6 +101,20 @@ public sealed class OptionsValidationTests
         Assert.Equal("connectionString", Assert.Throws<ArgumentException>(() => new SqliteMigrationManager("Mode=ReadOnly")).ParamName);
         Assert.Equal("connectionString", Assert.Throws<ArgumentException>(() => new PostgreSqlMigrationManager("Nonsense Keyword=1")).ParamName);
         Assert.Throws<ArgumentNullException>(() => new PostgreSqlMigrationManager((Npgsql.NpgsqlDataSource)null!));
+        Assert.Equal("connectionString", Assert.Throws<ArgumentException>(() => new MySqlMigrationManager("Nonsense Keyword=1")).ParamName);
+        Assert.Throws<ArgumentNullException>(() => new MySqlMigrationManager((string)null!));
+        Assert.Throws<ArgumentNullException>(() => new MySqlMigrationManager((MySqlConnector.MySqlDataSource)null!));
+    }
+
+    [Fact]
+    public void MySql_manager_built_from_a_connection_string_serves_commands_without_their_transaction()
+    {
+        // Its own data source has IgnoreCommandTransaction=true, so commands made the ordinary way join a migration's transaction.
+        using var manager = new MySqlMigrationManager("Server=h;Database=app;IgnoreCommandTransaction=false");
+        var dataSource = Assert.IsType<MySqlConnector.MySqlDataSource>(manager.GetService(typeof(MySqlConnector.MySqlDataSource)));
+        Assert.True(new MySqlConnector.MySqlConnectionStringBuilder(dataSource.ConnectionString).IgnoreCommandTransaction);
+        Assert.Null(manager.GetService(typeof(System.Data.Common.DbConnection)));
+        Assert.Same(manager, manager.GetService(typeof(ITransactionalMigrationManager)));
     }
 
     [Fact]

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
@@ -99,8 +97,8 @@ public sealed class PgBouncerServer
     {
         // Registered first thing: before PostgreSQL is started when this is its first use, so it then runs before
         // PostgresServer's handler (stopping the cluster can take long enough for the test host to be ended before later
-        // handlers run). Should no handler run at all, PgBouncer still stops: see Watchdog.
-        var cleanup = new Cleanup();
+        // handlers run). Should no handler run at all, PgBouncer still stops: see ServerProcesses.StartWatched.
+        var cleanup = new ServerCleanup();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cleanup.Run();
         try
         {
@@ -125,13 +123,13 @@ public sealed class PgBouncerServer
             .Select(directory => Path.Combine(directory, "pgbouncer"))
             .FirstOrDefault(File.Exists);
 
-    private static PgBouncerServer StartPgBouncer(string executable, NpgsqlConnectionStringBuilder server, Cleanup cleanup)
+    private static PgBouncerServer StartPgBouncer(string executable, NpgsqlConnectionStringBuilder server, ServerCleanup cleanup)
     {
-        RemoveStaleDirectories();
+        ServerProcesses.RemoveStaleDirectories(DirectoryPrefix, "pgbouncer.pid");
         var root = Path.Combine(Path.GetTempPath(), DirectoryPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         cleanup.Root = root;
-        var port = PostgresServer.FreePort();
+        var port = ServerProcesses.FreePort();
         var ini = Path.Combine(root, "pgbouncer.ini");
         var log = Path.Combine(root, "pgbouncer.log");
         File.WriteAllText(Path.Combine(root, "users.txt"), $"{Quote(server.Username ?? "postgres")} {Quote(server.Password ?? "")}\n");
@@ -154,56 +152,22 @@ public sealed class PgBouncerServer
 
             """));
 
-        var asRoot = Environment.UserName == "root";
-        if (asRoot)
+        var user = ServerProcesses.AsRoot ? "postgres" : null;
+        if (user is not null)
         {
-            using var chown = Process.Start("chown", ["-R", "postgres:postgres", root]);
-            chown.WaitForExit();
-            if (chown.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"chown -R postgres:postgres {root} exited with {chown.ExitCode}");
-            }
+            ServerProcesses.Run("chown", ["-R", "postgres:postgres", root]);
         }
 
-        // sh runs the watchdog script; its standard input is a pipe this process holds open and never writes to.
-        var start = new ProcessStartInfo(asRoot ? "runuser" : "sh")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = root,
-        };
-        string[] watchdog = ["-c", Watchdog, "sh", executable, ini];
-        foreach (var argument in asRoot ? ["-u", "postgres", "--", "sh", .. watchdog] : watchdog)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        // -q: the log goes to the log file only. The watchdog stops PgBouncer (SIGTERM, an immediate shutdown) when the
+        // test host is gone.
         var output = new StringBuilder();
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + executable);
+        var process = ServerProcesses.StartWatched(executable, ["-q", ini], root, output, user);
         cleanup.Process = process;
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         var pgBouncer = new PgBouncerServer(port);
         WaitUntilReady(pgBouncer, process, server, output, log);
         return pgBouncer;
     }
-
-    /// <summary>
-    /// Runs PgBouncer (<c>$1 -q $2</c>: the log goes to the log file only, so an unread stdout never blocks it) and stops
-    /// it (SIGTERM, an immediate shutdown) when its standard input reaches end of file, i.e. when the test host is gone
-    /// however it ended (its exit handlers may not run: a hang timeout, a kill). The shell exits with PgBouncer's status,
-    /// so a PgBouncer that fails at start is seen at once. The reader's stdin is redirected explicitly: an asynchronous
-    /// list in a non-interactive shell otherwise reads /dev/null.
-    /// </summary>
-    private const string Watchdog =
-        "exec 3<&0; \"$1\" -q \"$2\" </dev/null & pid=$!; "
-        + "{ read -r _ <&3; kill \"$pid\" 2>/dev/null; } & reader=$!; "
-        + "wait \"$pid\"; status=$?; kill \"$reader\" 2>/dev/null; exit $status";
 
     // Ready once a query on the server's own database answers through PgBouncer; a PgBouncer that exits (a bad
     // configuration, a taken port) or never answers is an error with its output and the end of its log.
@@ -215,7 +179,7 @@ public sealed class PgBouncerServer
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"pgbouncer exited with {process.ExitCode} at start: {Describe(output, log)}");
+                throw new InvalidOperationException($"pgbouncer exited with {process.ExitCode} at start: {ServerProcesses.Describe(output, log)}");
             }
 
             try
@@ -231,7 +195,7 @@ public sealed class PgBouncerServer
                 if (deadline.Elapsed > TimeSpan.FromSeconds(30))
                 {
                     process.Kill(entireProcessTree: true);
-                    throw new InvalidOperationException($"pgbouncer did not answer in 30 s ({e.Message}): {Describe(output, log)}");
+                    throw new InvalidOperationException($"pgbouncer did not answer in 30 s ({e.Message}): {ServerProcesses.Describe(output, log)}");
                 }
             }
 
@@ -239,85 +203,8 @@ public sealed class PgBouncerServer
         }
     }
 
-    private static string Describe(StringBuilder output, string log)
-    {
-        string text;
-        lock (output)
-        {
-            text = output.ToString();
-        }
-
-        var logTail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(20)) : "(no log)";
-        return text + " " + logTail;
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
     private static string Quote(string value) => "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    // A test host ended before its exit handler ran leaves its directory behind (its PgBouncer was stopped by the
-    // watchdog): remove the directories of earlier runs whose PgBouncer is no longer running (its pid file, checked
-    // against its command line since pids are reused), so they never pile up. Live runs' directories stay.
-    private static void RemoveStaleDirectories()
-    {
-        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), DirectoryPrefix + "*"))
-        {
-            if (!Running(Path.Combine(stale, "pgbouncer.pid"), stale))
-            {
-                PostgresServer.TryDeleteDirectory(stale);
-            }
-        }
-    }
-
-    private static bool Running(string pidFile, string commandLineContains)
-    {
-        try
-        {
-            return File.Exists(pidFile)
-                && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && File.ReadAllText($"/proc/{pid}/cmdline").Contains(commandLineContains, StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>At process exit: kill PgBouncer (runuser and its child) and remove its directory.</summary>
-    private sealed class Cleanup
-    {
-        public Process? Process { get; set; }
-
-        public string? Root { get; set; }
-
-        public void Run()
-        {
-            try
-            {
-                Process?.Kill(entireProcessTree: true);
-                Process?.WaitForExit(5_000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            if (Root is not null)
-            {
-                PostgresServer.TryDeleteDirectory(Root);
-            }
-        }
-    }
 }
 
 /// <summary>Marks a test class whose tests run through <see cref="PgBouncerServer"/> (see <see cref="PgBouncerServer.SkipReason"/>).</summary>

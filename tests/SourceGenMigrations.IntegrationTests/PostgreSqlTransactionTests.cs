@@ -4,48 +4,20 @@ using Npgsql;
 namespace SourceGenMigrations.IntegrationTests;
 
 /// <summary>
-/// What only PostgreSQL shows of the unit of work: the lease can be taken from a runner while its transactional
-/// migration runs (no lock covers the lease row), and the commit refuses it then; a non-transactional migration runs
-/// statements that cannot run in a transaction while other runners use the same database.
+/// What PostgreSQL shows of the unit of work beyond the other databases: the lease can be taken from a runner while its
+/// transactional migration runs (<see cref="LeaseTheftScenarios"/>), and a non-transactional migration runs statements
+/// that cannot run in a transaction while other runners use the same database.
 /// </summary>
-public sealed class PostgreSqlTransactionTests : IPostgresTests
+public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresTests
 {
+    protected override async Task<DbTarget> CreateTargetAsync() => await PostgresTarget.CreateAsync();
+
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private static MigrationOptions Options(int heartbeatMilliseconds) => new()
     {
         ConfigProvider = () => new MigrationConfig { HeartbeatIntervalMilliseconds = heartbeatMilliseconds, HeartbeatFailureRetryCount = 0, DeadlineMilliseconds = 120_000, UnlockDeadlineMilliseconds = 10_000 },
     };
-
-    [DbFact]
-    public async Task A_lease_taken_during_a_transactional_migration_makes_its_commit_refuse_and_nothing_of_it_is_kept()
-    {
-        await using var db = await PostgresTarget.CreateAsync();
-        await db.CreateSideEffectTableAsync();
-        var manager = db.CreateManager(new ManagerSettings(OwnerId: "victim"));
-        var registrations = new[]
-        {
-            new MigrationRegistration(1, async (context, ct) =>
-            {
-                await DbTarget.InsertSideEffectAsync(context, ct);
-
-                // Another runner takes the lease (as after an expiry); the heartbeat is too slow to notice first.
-                await db.ExecuteAsync($"UPDATE {db.LockTable} SET owner_id = 'thief'");
-            }),
-        };
-
-        var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options(heartbeatMilliseconds: 60_000)).WaitAsync(Patience));
-        await ((IAsyncDisposable)manager).DisposeAsync();
-
-        Assert.StartsWith("failed to complete the migration with order 1", error.Message, StringComparison.Ordinal);
-        var text = error.ToString();
-        Assert.Contains("was lost", text, StringComparison.Ordinal);
-        Assert.Contains("thief", text, StringComparison.Ordinal);
-        Assert.Contains("rolled back", text, StringComparison.Ordinal);
-        Assert.Equal(0, await db.SideEffectCountAsync(1));
-        Assert.Equal("PENDING", (await db.StatusesAsync())[1]);
-        Assert.Equal("thief", Assert.Single(await db.ReadLeaseAsync()).Owner);
-    }
 
     [DbFact]
     public async Task Create_index_concurrently_in_a_non_transactional_migration_completes_while_a_replica_waits_one_starts_and_a_status_look_polls()

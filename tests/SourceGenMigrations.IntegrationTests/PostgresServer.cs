@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace SourceGenMigrations.IntegrationTests;
@@ -85,39 +82,30 @@ public sealed class PostgresServer
         var root = Path.Combine(Path.GetTempPath(), "sgm-pg-" + Guid.NewGuid().ToString("N")[..12]);
         var data = Path.Combine(root, "data");
         Directory.CreateDirectory(root);
-        var asRoot = Environment.UserName == "root";
-        if (asRoot)
+        var user = ServerProcesses.AsRoot ? "postgres" : null;
+        if (user is not null)
         {
-            Run("chown", ["postgres:postgres", root], asPostgres: false);
+            ServerProcesses.Run("chown", ["postgres:postgres", root]);
         }
 
-        var port = FreePort();
-        Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], asRoot);
-        Run(Path.Combine(bin, "pg_ctl"), [
+        var port = ServerProcesses.FreePort();
+        ServerProcesses.Run(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], user);
+        ServerProcesses.Run(Path.Combine(bin, "pg_ctl"), [
             "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60",
             "-o", string.Create(CultureInfo.InvariantCulture, $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"),
-            "start"], asRoot);
+            "start"], user);
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
             {
-                Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asRoot);
+                ServerProcesses.Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], user);
             }
             catch (InvalidOperationException)
             {
             }
 
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            ServerProcesses.TryDeleteDirectory(root);
         };
 
         var connectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
@@ -135,67 +123,7 @@ public sealed class PostgresServer
                 continue;
             }
 
-            TryDeleteDirectory(stale);
-        }
-    }
-
-    /// <summary>Removes a test server's directory; one still in use by a server of another test run stays.</summary>
-    internal static void TryDeleteDirectory(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    /// <summary>A TCP port free on the loopback interface right now.</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Run(string file, string[] arguments, bool asPostgres)
-    {
-        var start = new ProcessStartInfo(asPostgres ? "runuser" : file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        if (asPostgres)
-        {
-            foreach (var a in new[] { "-u", "postgres", "--", file })
-            {
-                start.ArgumentList.Add(a);
-            }
-        }
-
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{file} did not finish in 120 s");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {stderr.Result} {stdout.Result}");
+            ServerProcesses.TryDeleteDirectory(stale);
         }
     }
 }

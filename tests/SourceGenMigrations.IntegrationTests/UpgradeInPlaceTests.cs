@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
+using MySqlConnector;
 using Npgsql;
+using SourceGenMigrations.MySql;
 using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sqlite;
 
@@ -116,6 +118,78 @@ public sealed class UpgradeInPlaceTests
         }
 
         await longRead.RollbackAsync();
+        Assert.Equal("COMPLETED", (await db.StatusesAsync())[5]);
+    }
+
+    [MariaDbFact]
+    public async Task A_MariaDb_table_of_the_first_releases_shape_is_upgraded_in_place_under_a_lock_wait_timeout_and_not_altered_again()
+    {
+        await using var db = await MariaDbTarget.CreateAsync();
+        await db.CreateSideEffectTableAsync();
+
+        // The status table with the first release's three columns, and three migrations it completed.
+        await db.ExecuteAsync(
+            """
+            CREATE TABLE migration_status (migration_order BIGINT NOT NULL PRIMARY KEY, status VARCHAR(32) NOT NULL, updated_at DATETIME(6) NOT NULL) ENGINE = InnoDB;
+            INSERT INTO side_effect VALUES (1, 'PENDING', 0), (2, 'PENDING', 0), (3, 'PENDING', 0);
+            INSERT INTO migration_status VALUES (1, 'COMPLETED', UTC_TIMESTAMP(6)), (2, 'COMPLETED', UTC_TIMESTAMP(6)), (3, 'COMPLETED', UTC_TIMESTAMP(6));
+            """);
+
+        // A long transaction that read the table holds its metadata lock: the ALTER waits lock_wait_timeout (10 s), then
+        // the run fails saying so, and nothing was changed.
+        await using (var reader = new MySqlConnection(db.ConnectionString))
+        {
+            await reader.OpenAsync();
+            await using var longRead = await reader.BeginTransactionAsync();
+            await using (var read = new MySqlCommand("SELECT COUNT(*) FROM migration_status", reader, longRead))
+            {
+                await read.ExecuteScalarAsync();
+            }
+
+            await using var blocked = new MySqlMigrationManager(db.ConnectionString);
+            var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(blocked, Migrations(4), Options()).WaitAsync(TimeSpan.FromSeconds(40)));
+            Assert.Contains("Could not upgrade the status table migration_status in place", ManagerScenarios.FullText(error), StringComparison.Ordinal);
+            Assert.Equal(3, await db.CountAsync("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'migration_status'"));
+            await longRead.RollbackAsync();
+        }
+
+        await using (var manager = new MySqlMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(manager, Migrations(4), Options());
+        }
+
+        foreach (var column in AddedColumns)
+        {
+            Assert.Equal(1, await db.CountAsync($"SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'migration_status' AND COLUMN_NAME = '{column}' AND IS_NULLABLE = 'YES'"));
+        }
+
+        for (var order = 1; order <= 4; order++)
+        {
+            Assert.Equal(1, await db.SideEffectCountAsync(order));
+        }
+
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE migration_order = 4 AND name = 'App.M4' AND status = 'COMPLETED'"));
+
+        // A replica of the first release keeps writing its statuses the way it did.
+        await db.ExecuteAsync(
+            "INSERT INTO migration_status (migration_order, status, updated_at) VALUES (5, 'PENDING', UTC_TIMESTAMP(6)) " +
+            "ON DUPLICATE KEY UPDATE status = VALUES(status), updated_at = VALUES(updated_at)");
+
+        // An upgraded table is read from information_schema, never altered again: a long reader does not hold a start up.
+        await using var again = new MySqlConnection(db.ConnectionString);
+        await again.OpenAsync();
+        await using var stillReading = await again.BeginTransactionAsync();
+        await using (var read = new MySqlCommand("SELECT COUNT(*) FROM migration_status", again, stillReading))
+        {
+            await read.ExecuteScalarAsync();
+        }
+
+        await using (var upgraded = new MySqlMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(upgraded, Migrations(5), Options()).WaitAsync(TimeSpan.FromSeconds(8));
+        }
+
+        await stillReading.RollbackAsync();
         Assert.Equal("COMPLETED", (await db.StatusesAsync())[5]);
     }
 }

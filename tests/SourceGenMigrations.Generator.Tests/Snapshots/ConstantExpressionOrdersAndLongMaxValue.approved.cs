@@ -10,18 +10,31 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(0L, __Migrate0, true, "TestProject.Orders.Zero"),
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate1, true, "TestProject.Orders.LongLiteral"),
-                new global::SourceGenMigrations.MigrationRegistration(14L, __Migrate2, true, "TestProject.Orders.IntConstantTimesTwo"),
-                new global::SourceGenMigrations.MigrationRegistration(16L, __Migrate3, true, "TestProject.Orders.Hex"),
-                new global::SourceGenMigrations.MigrationRegistration(101L, __Migrate4, true, "TestProject.Orders.BasePlusOne"),
-                new global::SourceGenMigrations.MigrationRegistration(4000000000L, __Migrate5, true, "TestProject.Orders.FromAnotherType"),
-                new global::SourceGenMigrations.MigrationRegistration(1000000000000L, __Migrate6, true, "TestProject.Orders.Big"),
-                new global::SourceGenMigrations.MigrationRegistration(9223372036854775807L, __Migrate7, true, "TestProject.Orders.Last"),
-            });
+                0L,
+                1L,
+                14L,
+                16L,
+                101L,
+                4000000000L,
+                1000000000000L,
+                9223372036854775807L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            null,
+            // The full names, one a line (split only when a name is shown).
+            @"TestProject.Orders.Zero
+TestProject.Orders.LongLiteral
+TestProject.Orders.IntConstantTimesTwo
+TestProject.Orders.Hex
+TestProject.Orders.BasePlusOne
+TestProject.Orders.FromAnotherType
+TestProject.Orders.Big
+TestProject.Orders.Last",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -39,20 +52,21 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Zero();
-
-        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.LongLiteral();
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.IntConstantTimesTwo();
-
-        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Hex();
-
-        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.BasePlusOne();
-
-        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.FromAnotherType();
-
-        private static global::System.Threading.Tasks.Task __Migrate6(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Big();
-
-        private static global::System.Threading.Tasks.Task __Migrate7(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Orders.Last();
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::TestProject.Orders.Zero();
+                case 1: return global::TestProject.Orders.LongLiteral();
+                case 2: return global::TestProject.Orders.IntConstantTimesTwo();
+                case 3: return global::TestProject.Orders.Hex();
+                case 4: return global::TestProject.Orders.BasePlusOne();
+                case 5: return global::TestProject.Orders.FromAnotherType();
+                case 6: return global::TestProject.Orders.Big();
+                case 7: return global::TestProject.Orders.Last();
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

@@ -10,31 +10,57 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Shapes.TaskNone"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Shapes.TaskToken"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Shapes.TaskContext"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, global::TestProject.Shapes.TaskContextToken, true, "TestProject.Shapes.TaskContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.Shapes.ValueTaskNone"),
-                new global::SourceGenMigrations.MigrationRegistration(6L, __Migrate5, true, "TestProject.Shapes.ValueTaskToken"),
-                new global::SourceGenMigrations.MigrationRegistration(7L, __Migrate6, true, "TestProject.Shapes.ValueTaskContext"),
-                new global::SourceGenMigrations.MigrationRegistration(8L, __Migrate7, true, "TestProject.Shapes.ValueTaskContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(9L, __Migrate8, true, "TestProject.Shapes.VoidNone"),
-                new global::SourceGenMigrations.MigrationRegistration(10L, __Migrate9, true, "TestProject.Shapes.VoidToken"),
-                new global::SourceGenMigrations.MigrationRegistration(11L, __Migrate10, true, "TestProject.Shapes.VoidContext"),
-                new global::SourceGenMigrations.MigrationRegistration(12L, __Migrate11, true, "TestProject.Shapes.VoidContextToken"),
-                new global::SourceGenMigrations.MigrationRegistration(13L, __Migrate12, true, "TestProject.Shapes.AsyncTask"),
-                new global::SourceGenMigrations.MigrationRegistration(14L, __Migrate13, true, "TestProject.Shapes.AsyncValueTask"),
-                new global::SourceGenMigrations.MigrationRegistration(15L, __Migrate14, true, "TestProject.Shapes.AsyncVoid"),
-                new global::SourceGenMigrations.MigrationRegistration(16L, __Migrate15, true, "TestProject.Shapes.InternalMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(17L, __Migrate16, true, "TestProject.NotStatic.ProtectedInternalMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(18L, __Migrate17, true, "TestProject.Shapes.ObsoleteMethod"),
-                new global::SourceGenMigrations.MigrationRegistration(19L, __Migrate18, true, "TestProject.InAStruct.Method"),
-                new global::SourceGenMigrations.MigrationRegistration(20L, __Migrate19, true, "TestProject.IInAnInterface.Method"),
-                new global::SourceGenMigrations.MigrationRegistration(21L, __Migrate20, true, "TestProject.InARecord.Method"),
-            });
+                1L,
+                2L,
+                3L,
+                4L,
+                5L,
+                6L,
+                7L,
+                8L,
+                9L,
+                10L,
+                11L,
+                12L,
+                13L,
+                14L,
+                15L,
+                16L,
+                17L,
+                18L,
+                19L,
+                20L,
+                21L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            null,
+            // The full names, one a line (split only when a name is shown).
+            @"TestProject.Shapes.TaskNone
+TestProject.Shapes.TaskToken
+TestProject.Shapes.TaskContext
+TestProject.Shapes.TaskContextToken
+TestProject.Shapes.ValueTaskNone
+TestProject.Shapes.ValueTaskToken
+TestProject.Shapes.ValueTaskContext
+TestProject.Shapes.ValueTaskContextToken
+TestProject.Shapes.VoidNone
+TestProject.Shapes.VoidToken
+TestProject.Shapes.VoidContext
+TestProject.Shapes.VoidContextToken
+TestProject.Shapes.AsyncTask
+TestProject.Shapes.AsyncValueTask
+TestProject.Shapes.AsyncVoid
+TestProject.Shapes.InternalMethod
+TestProject.NotStatic.ProtectedInternalMethod
+TestProject.Shapes.ObsoleteMethod
+TestProject.InAStruct.Method
+TestProject.IInAnInterface.Method
+TestProject.InARecord.Method",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -52,44 +78,34 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskNone();
-
-        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskToken(cancellationToken);
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.TaskContext(context);
-
-        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskNone().AsTask();
-
-        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskToken(cancellationToken).AsTask();
-
-        private static global::System.Threading.Tasks.Task __Migrate6(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskContext(context).AsTask();
-
-        private static global::System.Threading.Tasks.Task __Migrate7(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ValueTaskContextToken(context, cancellationToken).AsTask();
-
-        private static global::System.Threading.Tasks.Task __Migrate8(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidNone(); return global::System.Threading.Tasks.Task.CompletedTask; }
-
-        private static global::System.Threading.Tasks.Task __Migrate9(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidToken(cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }
-
-        private static global::System.Threading.Tasks.Task __Migrate10(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidContext(context); return global::System.Threading.Tasks.Task.CompletedTask; }
-
-        private static global::System.Threading.Tasks.Task __Migrate11(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.VoidContextToken(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask; }
-
-        private static global::System.Threading.Tasks.Task __Migrate12(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.AsyncTask(cancellationToken);
-
-        private static global::System.Threading.Tasks.Task __Migrate13(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.AsyncValueTask().AsTask();
-
-        private static global::System.Threading.Tasks.Task __Migrate14(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) { global::TestProject.Shapes.AsyncVoid(); return global::System.Threading.Tasks.Task.CompletedTask; }
-
-        private static global::System.Threading.Tasks.Task __Migrate15(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.InternalMethod();
-
-        private static global::System.Threading.Tasks.Task __Migrate16(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.NotStatic.ProtectedInternalMethod();
-
-        private static global::System.Threading.Tasks.Task __Migrate17(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Shapes.ObsoleteMethod();
-
-        private static global::System.Threading.Tasks.Task __Migrate18(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.InAStruct.Method();
-
-        private static global::System.Threading.Tasks.Task __Migrate19(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.IInAnInterface.Method();
-
-        private static global::System.Threading.Tasks.Task __Migrate20(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.InARecord.Method();
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::TestProject.Shapes.TaskNone();
+                case 1: return global::TestProject.Shapes.TaskToken(cancellationToken);
+                case 2: return global::TestProject.Shapes.TaskContext(context);
+                case 3: return global::TestProject.Shapes.TaskContextToken(context, cancellationToken);
+                case 4: return global::TestProject.Shapes.ValueTaskNone().AsTask();
+                case 5: return global::TestProject.Shapes.ValueTaskToken(cancellationToken).AsTask();
+                case 6: return global::TestProject.Shapes.ValueTaskContext(context).AsTask();
+                case 7: return global::TestProject.Shapes.ValueTaskContextToken(context, cancellationToken).AsTask();
+                case 8: global::TestProject.Shapes.VoidNone(); return global::System.Threading.Tasks.Task.CompletedTask;
+                case 9: global::TestProject.Shapes.VoidToken(cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask;
+                case 10: global::TestProject.Shapes.VoidContext(context); return global::System.Threading.Tasks.Task.CompletedTask;
+                case 11: global::TestProject.Shapes.VoidContextToken(context, cancellationToken); return global::System.Threading.Tasks.Task.CompletedTask;
+                case 12: return global::TestProject.Shapes.AsyncTask(cancellationToken);
+                case 13: return global::TestProject.Shapes.AsyncValueTask().AsTask();
+                case 14: global::TestProject.Shapes.AsyncVoid(); return global::System.Threading.Tasks.Task.CompletedTask;
+                case 15: return global::TestProject.Shapes.InternalMethod();
+                case 16: return global::TestProject.NotStatic.ProtectedInternalMethod();
+                case 17: return global::TestProject.Shapes.ObsoleteMethod();
+                case 18: return global::TestProject.InAStruct.Method();
+                case 19: return global::TestProject.IInAnInterface.Method();
+                case 20: return global::TestProject.InARecord.Method();
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

@@ -10,14 +10,23 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "FileScoped.Namespace.Migrations.First"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "Block.Inner.Migrations.Second"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "Block.Dotted.Migrations.Third"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "GlobalMigrations.Fourth"),
-            });
+                1L,
+                2L,
+                3L,
+                4L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            null,
+            // The full names, one a line (split only when a name is shown).
+            @"FileScoped.Namespace.Migrations.First
+Block.Inner.Migrations.Second
+Block.Dotted.Migrations.Third
+GlobalMigrations.Fourth",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -35,12 +44,17 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::FileScoped.Namespace.Migrations.First();
-
-        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Block.Inner.Migrations.Second();
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Block.Dotted.Migrations.Third();
-
-        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::GlobalMigrations.Fourth();
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::FileScoped.Namespace.Migrations.First();
+                case 1: return global::Block.Inner.Migrations.Second();
+                case 2: return global::Block.Dotted.Migrations.Third();
+                case 3: return global::GlobalMigrations.Fourth();
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

@@ -8,11 +8,17 @@
 public static partial class GeneratedMigrations
 {
     /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-    public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-        new global::SourceGenMigrations.MigrationRegistration[]
+    public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+        // The orders.
+        new long[]
         {
-            new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "Migrations.First"),
-        });
+            1L,
+        },
+        // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+        null,
+        // The full names, one a line (split only when a name is shown).
+        @"Migrations.First",
+        __Migrate);
 
     /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
     /// <param name="manager">The store of locks and statuses.</param>
@@ -30,5 +36,13 @@ public static partial class GeneratedMigrations
     public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-    private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::Migrations.First();
+    /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+    private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+    {
+        switch (index)
+        {
+            case 0: return global::Migrations.First();
+            default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+        }
+    }
 }

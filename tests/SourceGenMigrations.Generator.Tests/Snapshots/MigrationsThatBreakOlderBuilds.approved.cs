@@ -10,14 +10,29 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Deployments.Additive"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, global::TestProject.Deployments.DropLegacyColumn, true, "TestProject.Deployments.DropLegacyColumn", true, true),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Deployments.RenameConcurrently", false, true),
-                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "TestProject.Deployments.NotBreakingSaidAloud"),
-            });
+                1L,
+                2L,
+                3L,
+                4L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            new byte[]
+            {
+                0,
+                4,
+                6,
+                0,
+            },
+            // The full names, one a line (split only when a name is shown).
+            @"TestProject.Deployments.Additive
+TestProject.Deployments.DropLegacyColumn
+TestProject.Deployments.RenameConcurrently
+TestProject.Deployments.NotBreakingSaidAloud",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -35,10 +50,17 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Deployments.Additive();
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Deployments.RenameConcurrently(cancellationToken);
-
-        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Deployments.NotBreakingSaidAloud();
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::TestProject.Deployments.Additive();
+                case 1: return global::TestProject.Deployments.DropLegacyColumn(context, cancellationToken);
+                case 2: return global::TestProject.Deployments.RenameConcurrently(cancellationToken);
+                case 3: return global::TestProject.Deployments.NotBreakingSaidAloud();
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

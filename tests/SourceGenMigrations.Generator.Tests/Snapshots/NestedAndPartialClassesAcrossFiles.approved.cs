@@ -10,15 +10,25 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Migrations.InFirstFile"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Migrations.InSecondFile"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate2, true, "TestProject.Migrations.Nested.InNested"),
-                new global::SourceGenMigrations.MigrationRegistration(4L, __Migrate3, true, "TestProject.Migrations.Nested.Deeper.Deepest"),
-                new global::SourceGenMigrations.MigrationRegistration(5L, __Migrate4, true, "TestProject.Migrations.PartialMethod"),
-            });
+                1L,
+                2L,
+                3L,
+                4L,
+                5L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            null,
+            // The full names, one a line (split only when a name is shown).
+            @"TestProject.Migrations.InFirstFile
+TestProject.Migrations.InSecondFile
+TestProject.Migrations.Nested.InNested
+TestProject.Migrations.Nested.Deeper.Deepest
+TestProject.Migrations.PartialMethod",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -36,14 +46,18 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.InFirstFile();
-
-        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.InSecondFile();
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.Nested.InNested();
-
-        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.Nested.Deeper.Deepest();
-
-        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Migrations.PartialMethod(cancellationToken);
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::TestProject.Migrations.InFirstFile();
+                case 1: return global::TestProject.Migrations.InSecondFile();
+                case 2: return global::TestProject.Migrations.Nested.InNested();
+                case 3: return global::TestProject.Migrations.Nested.Deeper.Deepest();
+                case 4: return global::TestProject.Migrations.PartialMethod(cancellationToken);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

@@ -10,16 +10,27 @@ namespace TestProject
     public static partial class GeneratedMigrations
     {
         /// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::SourceGenMigrations.MigrationRegistration>(
-            new global::SourceGenMigrations.MigrationRegistration[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::SourceGenMigrations.MigrationRegistration> Registrations { get; } = global::SourceGenMigrations.MigrationRegistration.CreateTable(
+            // The orders.
+            new long[]
             {
-                new global::SourceGenMigrations.MigrationRegistration(1L, __Migrate0, true, "TestProject.Zeta.First"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate1, true, "TestProject.Alpha.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate2, true, "TestProject.Zeta.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(2L, __Migrate3, true, "TestProject.alpha.Same"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate4, true, "TestProject.Alpha.Overload"),
-                new global::SourceGenMigrations.MigrationRegistration(3L, __Migrate5, true, "TestProject.Alpha.Overload"),
-            });
+                1L,
+                2L,
+                2L,
+                2L,
+                3L,
+                3L,
+            },
+            // The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).
+            null,
+            // The full names, one a line (split only when a name is shown).
+            @"TestProject.Zeta.First
+TestProject.Alpha.Same
+TestProject.Zeta.Same
+TestProject.alpha.Same
+TestProject.Alpha.Overload
+TestProject.Alpha.Overload",
+            __Migrate);
 
         /// <summary>Runs <see cref="Registrations"/> with <see cref="global::SourceGenMigrations.MigrationRunner.RunAsync"/>.</summary>
         /// <param name="manager">The store of locks and statuses.</param>
@@ -37,16 +48,19 @@ namespace TestProject
         public static global::System.Threading.Tasks.Task<global::SourceGenMigrations.MigrationPlan> PlanAsync(global::SourceGenMigrations.IMigrationManager manager, global::SourceGenMigrations.MigrationOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
             => global::SourceGenMigrations.MigrationRunner.PlanAsync(manager, Registrations, options, cancellationToken);
 
-        private static global::System.Threading.Tasks.Task __Migrate0(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Zeta.First();
-
-        private static global::System.Threading.Tasks.Task __Migrate1(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Same();
-
-        private static global::System.Threading.Tasks.Task __Migrate2(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Zeta.Same();
-
-        private static global::System.Threading.Tasks.Task __Migrate3(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.alpha.Same();
-
-        private static global::System.Threading.Tasks.Task __Migrate4(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Overload();
-
-        private static global::System.Threading.Tasks.Task __Migrate5(global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken) => global::TestProject.Alpha.Overload(cancellationToken);
+        /// <summary>Calls the migration at <paramref name="index"/> of <see cref="Registrations"/>.</summary>
+        private static global::System.Threading.Tasks.Task __Migrate(int index, global::SourceGenMigrations.MigrationContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            switch (index)
+            {
+                case 0: return global::TestProject.Zeta.First();
+                case 1: return global::TestProject.Alpha.Same();
+                case 2: return global::TestProject.Zeta.Same();
+                case 3: return global::TestProject.alpha.Same();
+                case 4: return global::TestProject.Alpha.Overload();
+                case 5: return global::TestProject.Alpha.Overload(cancellationToken);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(index), index, null);
+            }
+        }
     }
 }

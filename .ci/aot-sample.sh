@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the sample with NativeAOT (zero IL2xxx/IL3xxx warnings allowed) and runs the native binary against a
-# fresh SQLite file and a throwaway PostgreSQL cluster, checking exit codes and the `status` output.
+# fresh SQLite file, a throwaway PostgreSQL cluster and a throwaway MariaDB server, checking exit codes and the `status`
+# output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,7 +33,8 @@ check_status() { # the status table: 1-4 and 6 COMPLETED and enabled, 5 disabled
 
 work=$(mktemp -d)
 PG_STOP=""
-trap 'if [ -n "$PG_STOP" ]; then $PG_STOP >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
+MARIADB_STOP=""
+trap 'if [ -n "$PG_STOP" ]; then $PG_STOP >/dev/null 2>&1 || true; fi; if [ -n "$MARIADB_STOP" ]; then $MARIADB_STOP >/dev/null 2>&1 || true; sleep 1; fi; rm -rf "$work"' EXIT
 cd "$work"
 echo "--- SQLite: first run"
 first=$("$binary" 2>&1); echo "$first"
@@ -66,6 +68,25 @@ bad=$("$binary" --postgres "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2" 2
 set -e
 echo "$bad"
 [ "$code" -ne 0 ] || { echo "an unreachable database must fail the run"; exit 1; }
+
+echo "--- MySQL/MariaDB"
+source "$root/.ci/mariadb.sh"
+start_mariadb "$work/mariadb"
+mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$MARIADB_PORT" -u root -e "CREATE DATABASE app"
+my="Server=127.0.0.1;Port=$MARIADB_PORT;User ID=root;Password=;Database=app"
+first=$("$binary" --mysql "$my" 2>&1); echo "$first"
+expect "Migration 6 .*completed" "$first"
+# The tables are created by DDL, which MySQL commits implicitly: the manager says so for those migrations.
+expect "Migration 1 \\(SourceGenMigrations.Sample.Migrations.CreateCustomers\\) contained DDL, which MySQL commits implicitly" "$first"
+second=$("$binary" --mysql "$my" 2>&1); echo "$second"
+expect "Nothing to migrate" "$second"
+status=$("$binary" status --mysql "$my" 2>&1); echo "$status"
+check_status "$status"
+set +e
+bad=$("$binary" --mysql "Server=127.0.0.1;Port=1;User ID=root;Database=app;Connection Timeout=2" 2>&1); code=$?
+set -e
+echo "$bad"
+[ "$code" -ne 0 ] || { echo "an unreachable MySQL server must fail the run"; exit 1; }
 
 echo "--- hosted sample (Generic Host): NativeAOT publish and run"
 hosted_out="$root/artifacts/aot-hosted"

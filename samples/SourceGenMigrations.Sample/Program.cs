@@ -1,25 +1,28 @@
 using Microsoft.Extensions.Logging;
+using MySqlConnector;
 using Npgsql;
 using SourceGenMigrations;
+using SourceGenMigrations.MySql;
 using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sample;
 using SourceGenMigrations.Sqlite;
 
 // The sample service: migrate the database at start-up (the common path), or show each migration's status.
-//   SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--verbose]
-// PostgreSQL is used when --postgres or SAMPLE_POSTGRES_CONNECTION_STRING is given; otherwise the SQLite file
-// sample.db in the working directory. MIGRATION_* environment variables configure the run (see the README).
+//   SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]
+// PostgreSQL is used when --postgres or SAMPLE_POSTGRES_CONNECTION_STRING is given, MySQL/MariaDB when --mysql or
+// SAMPLE_MYSQL_CONNECTION_STRING is; otherwise the SQLite file sample.db in the working directory. MIGRATION_* environment variables configure the run (see the README).
 return await SampleCommand.RunAsync(args).ConfigureAwait(false);
 
 internal static partial class SampleCommand
 {
-    private const string Usage = "usage: SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--verbose]";
+    private const string Usage = "usage: SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]";
 
     public static async Task<int> RunAsync(string[] args)
     {
         string command = "migrate";
         string sqliteFile = "sample.db";
         string? postgres = Environment.GetEnvironmentVariable("SAMPLE_POSTGRES_CONNECTION_STRING");
+        string? mySql = Environment.GetEnvironmentVariable("SAMPLE_MYSQL_CONNECTION_STRING");
         var level = LogLevel.Information;
         for (var i = 0; i < args.Length; i++)
         {
@@ -31,9 +34,15 @@ internal static partial class SampleCommand
                 case "--sqlite" when i + 1 < args.Length:
                     sqliteFile = args[++i];
                     postgres = null;
+                    mySql = null;
                     break;
                 case "--postgres" when i + 1 < args.Length:
                     postgres = args[++i];
+                    mySql = null;
+                    break;
+                case "--mysql" when i + 1 < args.Length:
+                    mySql = args[++i];
+                    postgres = null;
                     break;
                 case "--verbose":
                     level = LogLevel.Debug;
@@ -65,7 +74,7 @@ internal static partial class SampleCommand
 
         try
         {
-            var manager = CreateManager(postgres, sqliteFile, logger, out var target);
+            var manager = CreateManager(postgres, mySql, sqliteFile, logger, out var target);
             await using var disposeManager = (IAsyncDisposable)manager;
             if (command == "status")
             {
@@ -86,15 +95,22 @@ internal static partial class SampleCommand
             Console.Error.WriteLine("error: cancelled");
             return 130;
         }
-        catch (Exception exception) when (exception is ArgumentException or FormatException or NpgsqlException or InvalidOperationException)
+        catch (Exception exception) when (exception is ArgumentException or FormatException or NpgsqlException or MySqlException or InvalidOperationException)
         {
             Console.Error.WriteLine($"error: {Describe(exception)}");
             return 1;
         }
     }
 
-    private static IMigrationManager CreateManager(string? postgres, string sqliteFile, ILogger logger, out string target)
+    private static IMigrationManager CreateManager(string? postgres, string? mySql, string sqliteFile, ILogger logger, out string target)
     {
+        if (!string.IsNullOrWhiteSpace(mySql))
+        {
+            var builder = new MySqlConnectionStringBuilder(mySql);
+            target = $"MySQL database '{builder.Database}' on {builder.Server}:{builder.Port}";
+            return new MySqlMigrationManager(mySql, new MySqlMigrationManagerOptions { Logger = logger });
+        }
+
         if (!string.IsNullOrWhiteSpace(postgres))
         {
             var builder = new NpgsqlConnectionStringBuilder(postgres);

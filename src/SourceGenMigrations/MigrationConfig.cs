@@ -71,7 +71,27 @@ public sealed class MigrationConfig
     /// </summary>
     /// <exception cref="FormatException">A variable is not an integer; the message names the variable and its value.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A value breaks its rule; the message names the variable and its value.</exception>
-    public static MigrationConfig FromEnvironment() => FromVariables(Environment.GetEnvironmentVariable);
+    public static MigrationConfig FromEnvironment()
+    {
+        // What almost every start finds: no variable set. The defaults are valid, so nothing is parsed or checked (and
+        // the table of settings, its delegates and their code, are not even built).
+        foreach (var variable in VariableNames())
+        {
+            if (Environment.GetEnvironmentVariable(variable) is not null)
+            {
+                return FromVariables(Environment.GetEnvironmentVariable);
+            }
+        }
+
+        return new MigrationConfig();
+    }
+
+    /// <summary>
+    /// The environment variable of every setting, in the order of <see cref="Settings"/> (a test keeps the two the same).
+    /// A method, not a static field: reading it must not build <see cref="Settings"/>.
+    /// </summary>
+    internal static string[] VariableNames() =>
+        [DeadlineVariable, UnlockDeadlineVariable, HeartbeatIntervalVariable, HeartbeatFailureRetryCountVariable, AllowNewerMigrationsVariable];
 
     /// <summary>The same as <see cref="FromEnvironment"/> over any variable lookup (for tests and other sources).</summary>
     internal static MigrationConfig FromVariables(Func<string, string?> getVariable)

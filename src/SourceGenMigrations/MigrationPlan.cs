@@ -193,7 +193,7 @@ public sealed class MigrationPlan
         }
 
         var errors = new List<MigrationException>();
-        IReadOnlyList<long> newer = [];
+        long[] newer = [];
         if (unknown is not null)
         {
             // Orders above the highest this build knows were applied by a newer build: tolerated when allowed.
@@ -226,8 +226,9 @@ public sealed class MigrationPlan
 
         // Newer migrations a newer build completed count as completed for the order: this build applies nothing below them.
         var latestApplied = latestCompleted;
-        foreach (var order in newer)
+        for (var i = 0; i < newer.Length; i++)
         {
+            var order = newer[i];
             if (unknown!.Exists(s => s.Order == order && s.Status == MigrationStatus.Completed) && !(order < latestApplied))
             {
                 latestApplied = order;

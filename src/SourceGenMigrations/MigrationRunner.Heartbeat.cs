@@ -8,7 +8,106 @@ public static partial class MigrationRunner
     private sealed partial class Run
     {
         /// <summary>
-        /// Beats every interval (measured from the end of the previous beat) until stopped or until too many
+        /// Step 6 beside steps 7 to 9. Nothing beats before the first interval has passed: a run that ends sooner (every
+        /// start with nothing to do) starts no heartbeat loop and releases the lease on its own thread when it stops.
+        /// After the first interval <see cref="HeartbeatAsync"/> beats until stopped. Whatever stops it (the end of the
+        /// migrations, the run's cancellation, too many failed beats), the migration lock is released exactly once, and
+        /// <see cref="StopAsync"/> returns only after that release.
+        /// </summary>
+        private sealed class Heartbeat : IDisposable
+        {
+            private readonly Run _run;
+            private readonly BeatSchedule _beats;
+            private readonly object _gate = new();
+            private readonly ITimer _firstBeat;
+            private readonly CancellationTokenRegistration _runCancelled;
+            private CancellationTokenSource? _stopBeating;
+            private Task? _running;
+            private bool _stopped;
+
+            public Heartbeat(Run run, TimeSpan interval)
+            {
+                _run = run;
+                _beats = new BeatSchedule(run._time, interval);
+                _firstBeat = run._time.CreateTimer(static state => ((Heartbeat)state!).Start(), this, interval, Timeout.InfiniteTimeSpan);
+
+                // A cancelled run releases the lease at once, even while a migration ignores its token; never inside the
+                // canceller's Cancel call (the callback only queues the release).
+                _runCancelled = run.RunToken.UnsafeRegister(static state => ((Heartbeat)state!).OnRunCancelled(), this);
+            }
+
+            /// <summary>Stops the heartbeat and releases the migration lock (once), or waits for the release already under way.</summary>
+            public async Task StopAsync()
+            {
+                Task? running;
+                lock (_gate)
+                {
+                    _stopped = true;
+                    running = _running;
+                }
+
+                _firstBeat.Dispose();
+                if (running is null)
+                {
+                    // Never started: the release runs here, on the run's own thread.
+                    _runCancelled.Dispose();
+                    await _run.ReleaseMigrationLockAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                // A heartbeat waiting for its next beat exits inline; a beat in flight is cancelled. Cancel, not
+                // CancelAsync: CancelAsync runs the callbacks on the thread pool even when they are only disposed
+                // registrations.
+                _beats.Stop();
+#pragma warning disable CA1849 // Call async methods when in an async method
+                _stopBeating?.Cancel();
+#pragma warning restore CA1849
+                await running.ConfigureAwait(false);
+            }
+
+            public void Dispose()
+            {
+                _runCancelled.Dispose();
+                _stopBeating?.Dispose();
+            }
+
+            // The first interval passed: beat now, then every interval (on the timer's thread, as a beat always started).
+            private void Start()
+            {
+                Task<Task> loop;
+                lock (_gate)
+                {
+                    if (_stopped || _running is not null)
+                    {
+                        return;
+                    }
+
+                    _stopBeating = CancellationTokenSource.CreateLinkedTokenSource(_run.RunToken);
+                    var stopToken = _stopBeating.Token;
+                    loop = new Task<Task>(() => _run.HeartbeatAsync(_beats, stopToken));
+                    _running = loop.Unwrap();
+                }
+
+                loop.RunSynchronously(TaskScheduler.Default);
+            }
+
+            private void OnRunCancelled()
+            {
+                lock (_gate)
+                {
+                    if (_stopped || _running is not null)
+                    {
+                        // Stopping already, or beating: the loop sees the cancellation and releases.
+                        return;
+                    }
+
+                    _running = Task.Run(_run.ReleaseMigrationLockAsync);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Beats now and then every interval (measured from the end of the previous beat) until stopped or until too many
         /// consecutive failures, which cancel the run. Releases the migration lock exactly once when it stops.
         /// </summary>
         private async Task HeartbeatAsync(BeatSchedule beats, CancellationToken stopToken)
@@ -16,15 +115,11 @@ public static partial class MigrationRunner
             try
             {
                 var failures = 0;
-                while (true)
+                do
                 {
                     try
                     {
-                        if (!await beats.WaitAsync(stopToken).ConfigureAwait(false))
-                        {
-                            return;
-                        }
-
+                        stopToken.ThrowIfCancellationRequested();
                         await _manager.MigrationLockHeartbeatAsync(stopToken).ConfigureAwait(false);
                         failures = 0;
                     }
@@ -46,12 +141,16 @@ public static partial class MigrationRunner
                         }
                     }
                 }
+                while (await beats.WaitAsync(stopToken).ConfigureAwait(false));
             }
             finally
             {
-                await ReleaseAsync(_manager.ReleaseMigrationLockAsync, "failed to release the migration lock", "migration").ConfigureAwait(false);
+                await ReleaseMigrationLockAsync().ConfigureAwait(false);
             }
         }
+
+        private Task<bool> ReleaseMigrationLockAsync() =>
+            ReleaseAsync(_manager.ReleaseMigrationLockAsync, "failed to release the migration lock", "migration");
 
         /// <summary>
         /// The heartbeat's wait between beats: the interval's timer, <see cref="Stop"/> (the migrations are done) or the

@@ -60,9 +60,7 @@ public static partial class MigrationRunner
 
             var waited = ElapsedMilliseconds(waitStarted);
             Log.MigrationLockAcquired(_logger, waited);
-            var beats = new BeatSchedule(_time, TimeSpan.FromMilliseconds(_config.HeartbeatIntervalMilliseconds));
-            using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(RunToken);
-            var heartbeat = HeartbeatAsync(beats, heartbeatStop.Token);
+            using var heartbeat = new Heartbeat(this, TimeSpan.FromMilliseconds(_config.HeartbeatIntervalMilliseconds));
             try
             {
                 await MigrateAsync().ConfigureAwait(false);
@@ -74,14 +72,7 @@ public static partial class MigrationRunner
             }
             finally
             {
-                // A heartbeat waiting for its next beat exits here, inline, releasing the lease; a beat in flight is
-                // cancelled. Cancel, not CancelAsync: CancelAsync runs the callbacks on the thread pool even when they
-                // are only disposed registrations, a thread wake-up on every start.
-                beats.Stop();
-#pragma warning disable CA1849 // Call async methods when in an async method
-                heartbeatStop.Cancel();
-#pragma warning restore CA1849
-                await heartbeat.ConfigureAwait(false);
+                await heartbeat.StopAsync().ConfigureAwait(false);
             }
         }
 

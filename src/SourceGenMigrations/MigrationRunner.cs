@@ -103,7 +103,13 @@ public static partial class MigrationRunner
     {
         try
         {
-            var config = (provider ?? MigrationConfig.FromEnvironment)()
+            if (provider is null)
+            {
+                // Read and checked already (most starts: nothing set, the defaults).
+                return MigrationConfig.FromEnvironment();
+            }
+
+            var config = provider()
                 ?? throw new InvalidOperationException($"The {nameof(MigrationOptions.ConfigProvider)} returned null.");
             config.Validate();
             return config;

@@ -120,4 +120,18 @@ public sealed class MigrationConfigSettingsTests
 
         Assert.Equal(MigrationConfig.Settings.Select(static s => s.Variable), asked);
     }
+
+    [Fact]
+    public void The_environment_fast_path_knows_every_variable_of_the_table()
+    {
+        // FromEnvironment returns the defaults without building the table when none of these is set: it must name them all.
+        Assert.Equal(MigrationConfig.Settings.Select(static s => s.Variable), MigrationConfig.VariableNames());
+    }
+
+    [Fact]
+    public void The_defaults_are_valid()
+    {
+        // FromEnvironment returns them unchecked when nothing is set, and the runner does not check them again.
+        new MigrationConfig().Validate();
+    }
 }

@@ -73,12 +73,12 @@ public sealed partial class PostgreSqlMigrationManager
                 """;
 
             // The fenced write of STARTED, COMPLETED and FAILED: only while this owner ($4) holds the lease row, and never
-            // over COMPLETED; $5 is the BreaksOlderBuilds flag to store, or NULL to keep the stored one. Returns the
-            // transaction id, which the commit of a transactional migration checks.
+            // over COMPLETED; $5 is the BreaksOlderBuilds flag to store, or NULL to keep the stored one; $6 the applied_by
+            // value. Returns the transaction id, which the commit of a transactional migration checks.
             WriteFenced =
                 $"""
                 INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                SELECT $1, $2, clock_timestamp(), $3, $4, $5
+                SELECT $1, $2, clock_timestamp(), $3, $6, $5
                 WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $4)
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns},
                     {StatusTableSchema.BreaksOlderBuilds} = coalesce(EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}, s.{StatusTableSchema.BreaksOlderBuilds})
@@ -86,7 +86,7 @@ public sealed partial class PostgreSqlMigrationManager
                 RETURNING txid_current()
                 """;
 
-            // COMPLETED ($1 order, $2 name, $3 owner, $5 BreaksOlderBuilds) and the lease's extension inside the migration's transaction ($4: its
+            // COMPLETED ($1 order, $2 name, $3 applied_by, $5 BreaksOlderBuilds) and the lease's extension inside the migration's transaction ($4: its
             // id). A transaction the migration ended has another id (or none yet), so nothing is written outside it.
             CompleteInTransaction =
                 $"""

@@ -24,7 +24,7 @@ public sealed partial class PostgreSqlMigrationManager
             var command = new NpgsqlBatchCommand(_sql.Pending);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = migration.Order });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OwnerId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(OwnerId, migration) });
             batch.BatchCommands.Add(command);
         }
 
@@ -131,7 +131,7 @@ public sealed partial class PostgreSqlMigrationManager
                 var complete = new NpgsqlBatchCommand(manager._sql.CompleteInTransaction);
                 complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
                 complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
-                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
                 complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
                 complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
                 var extend = new NpgsqlBatchCommand(manager._sql.ExtendInTransaction);
@@ -265,6 +265,7 @@ public sealed partial class PostgreSqlMigrationManager
             command.Parameters.Add(StatusTableSchema.BreaksOlderBuildsToStore(Migration, status) is { } breaks
                 ? new NpgsqlParameter<bool> { TypedValue = breaks }
                 : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
             return command;
         }
 

@@ -8,7 +8,7 @@ public sealed partial class SqliteMigrationManager
     private sealed class Statements
     {
         // Unix milliseconds from SQLite's clock; 'now' is fixed for the duration of one statement.
-        private const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
+        public const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
         private const string NowText = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
         public Statements(string lockTable, string statusTable, long leaseMilliseconds)
@@ -56,7 +56,7 @@ public sealed partial class SqliteMigrationManager
             Pending =
                 $"""
                 INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy})
-                VALUES ($order, '{MigrationStatusText.Pending}', {NowText}, $name, $owner)
+                VALUES ($order, '{MigrationStatusText.Pending}', {NowText}, $name, $applied_by)
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
                     {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},
                     {StatusTableSchema.Name} = excluded.{StatusTableSchema.Name}, {StatusTableSchema.AppliedBy} = excluded.{StatusTableSchema.AppliedBy}
@@ -70,7 +70,7 @@ public sealed partial class SqliteMigrationManager
             WriteFenced =
                 $"""
                 INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                SELECT $order, $status, {NowText}, $name, $owner, $breaks
+                SELECT $order, $status, {NowText}, $name, $applied_by, $breaks
                 WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner)
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
                     {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},

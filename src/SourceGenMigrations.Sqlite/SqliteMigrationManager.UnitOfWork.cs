@@ -34,6 +34,7 @@ public sealed partial class SqliteMigrationManager
                     cancellationToken.ThrowIfCancellationRequested();
                     pending.Parameters[0].Value = migration.Order;
                     pending.Parameters[1].Value = migration.Name;
+                    pending.Parameters[2].Value = StatusTableSchema.AppliedByValue(OwnerId, migration);
                     pending.ExecuteNonQuery();
                 }
 
@@ -234,6 +235,7 @@ public sealed partial class SqliteMigrationManager
             write.Parameters[1].Value = MigrationStatusText.ToText(status);
             write.Parameters[2].Value = Migration.Name;
             write.Parameters[4].Value = StatusTableSchema.BreaksOlderBuildsToStore(Migration, status) is { } breaks ? (breaks ? 1 : 0) : DBNull.Value;
+            write.Parameters[5].Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration);
             if (write.ExecuteNonQuery() == 1)
             {
                 return StatusWriteOutcome.Written;

@@ -44,6 +44,14 @@ public sealed class MigrationDescriptor
     /// </summary>
     public bool BreaksOlderBuilds { get; init; }
 
+    /// <summary>
+    /// The build that runs the migration, for example <c>MyService 1.4.2+3f2a1c9</c> (<see cref="MigrationOptions.BuildVersion"/>;
+    /// by default the entry assembly's name and informational version), or null when unknown. A manager stores it with
+    /// each status it writes for the migration, beside its owner id, so that the status table says which build applied
+    /// each migration.
+    /// </summary>
+    public string? BuildVersion { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"migration {Order} ({Name})");
 }

@@ -16,4 +16,12 @@ public sealed class MigrationOptions
 
     /// <summary>The clock for the deadline, the unlock deadlines and the heartbeat; null means <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>
+    /// The version of this build, stored with the statuses the run writes (<see cref="MigrationDescriptor.BuildVersion"/>)
+    /// so that the status table says which build applied each migration. Null (the default) means the entry assembly's
+    /// name and informational version (<c>MyService 1.4.2+3f2a1c9</c>), read once per process and only when a migration
+    /// runs; the empty string stores none.
+    /// </summary>
+    public string? BuildVersion { get; set; }
 }

@@ -16,12 +16,14 @@ public enum MigrationAction
 }
 
 /// <summary>One registration of a <see cref="MigrationPlan"/>.</summary>
-public sealed class MigrationPlanEntry
+public sealed partial class MigrationPlanEntry
 {
-    internal MigrationPlanEntry(MigrationRegistration registration, MigrationStatus? persistedStatus, MigrationAction action)
+    internal MigrationPlanEntry(MigrationRegistration registration, PersistedStatus? persisted, MigrationAction action)
     {
         Registration = registration;
-        PersistedStatus = persistedStatus;
+        PersistedStatus = persisted?.Status;
+        AppliedBy = persisted?.AppliedBy;
+        UpdatedAt = persisted?.UpdatedAt;
         Action = action;
     }
 
@@ -37,6 +39,12 @@ public sealed class MigrationPlanEntry
     /// <summary>The persisted status, or null when the migration never started.</summary>
     public MigrationStatus? PersistedStatus { get; }
 
+    /// <summary>Who wrote the persisted status last (<see cref="SourceGenMigrations.PersistedStatus.AppliedBy"/>), when the manager told.</summary>
+    public string? AppliedBy { get; }
+
+    /// <summary>When the persisted status was written last, when the manager told.</summary>
+    public DateTimeOffset? UpdatedAt { get; }
+
     /// <summary>What a run would do.</summary>
     public MigrationAction Action { get; }
 
@@ -48,10 +56,11 @@ public sealed class MigrationPlanEntry
 
 /// <summary>
 /// What <see cref="MigrationRunner.RunAsync"/> would do now: the result of <see cref="MigrationRunner.PlanAsync"/>, which
-/// reads the persisted statuses without taking the migration lock and without running or writing anything but the
-/// data stores. Use it for a status command or a readiness check.
+/// reads the persisted statuses without taking the migration lock and without running anything (and, on a manager that
+/// implements <see cref="IMigrationOperations"/>, without creating or writing anything). Use it for a status command or
+/// a readiness check; <see cref="ToString"/> is a table for people.
 /// </summary>
-public sealed class MigrationPlan
+public sealed partial class MigrationPlan
 {
     private MigrationPlan(IReadOnlyList<MigrationPlanEntry> entries, IReadOnlyList<long> unknownPersistedOrders, IReadOnlyList<long> newerPersistedOrders, long? latestCompletedOrder, IReadOnlyList<MigrationException> errors)
     {
@@ -102,6 +111,9 @@ public sealed class MigrationPlan
     public bool IsUpToDate => Error is null && RunCount == 0;
 
     internal IReadOnlyList<MigrationException> Errors { get; }
+
+    /// <summary>The persisted statuses behind <see cref="UnknownPersistedOrders"/> (for the plan's table).</summary>
+    internal IReadOnlyList<PersistedStatus> UnknownStatuses { get; private init; } = [];
 
     /// <summary>Checks persisted statuses (step 7): each valid, no order twice.</summary>
     /// <returns>The statuses in ascending order: the list itself when it is sorted already (both shipped managers list
@@ -162,12 +174,14 @@ public sealed class MigrationPlan
             }
 
             // A disabled registration claims its persisted order too: it is no longer unknown.
-            MigrationStatus? status = null;
+            PersistedStatus? persisted = null;
             if (next < sortedStatuses.Count && sortedStatuses[next].Order == registration.Order)
             {
-                status = sortedStatuses[next].Status;
+                persisted = sortedStatuses[next];
                 next++;
             }
+
+            var status = persisted?.Status;
 
             MigrationAction action;
             if (!registration.Enabled)
@@ -184,7 +198,7 @@ public sealed class MigrationPlan
                 action = MigrationAction.Run;
             }
 
-            entries[i] = new MigrationPlanEntry(registration, status, action);
+            entries[i] = new MigrationPlanEntry(registration, persisted, action);
         }
 
         for (; next < sortedStatuses.Count; next++)
@@ -244,7 +258,10 @@ public sealed class MigrationPlan
             }
         }
 
-        return new MigrationPlan(entries, unknown?.Select(static s => s.Order).ToArray() ?? [], newer, latestCompleted, errors);
+        return new MigrationPlan(entries, unknown?.Select(static s => s.Order).ToArray() ?? [], newer, latestCompleted, errors)
+        {
+            UnknownStatuses = (IReadOnlyList<PersistedStatus>?)unknown ?? [],
+        };
     }
 
     /// <summary>Why persisted orders are unknown, and what to do about the ones a newer build applied.</summary>

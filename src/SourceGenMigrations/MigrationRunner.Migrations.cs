@@ -61,13 +61,14 @@ public static partial class MigrationRunner
         }
 
         /// <summary>Steps 7 and 8: lists and checks the persisted statuses, then walks the registrations; null on failure.</summary>
-        private async Task<MigrationPlan?> ListAndPlanAsync()
+        /// <param name="readOnly">Read the statuses through it (a plan that creates nothing) instead of <see cref="IMigrationManager.ListStatusesAsync"/>.</param>
+        private async Task<MigrationPlan?> ListAndPlanAsync(IMigrationOperations? readOnly = null)
         {
             IReadOnlyList<PersistedStatus> statuses;
             try
             {
-                statuses = await _manager.ListStatusesAsync(RunToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"{nameof(IMigrationManager.ListStatusesAsync)} returned null.");
+                statuses = await (readOnly is null ? _manager.ListStatusesAsync(RunToken) : readOnly.ReadStatusesAsync(RunToken)).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{(readOnly is null ? nameof(IMigrationManager.ListStatusesAsync) : nameof(IMigrationOperations.ReadStatusesAsync))} returned null.");
             }
             catch (Exception exception)
             {

@@ -15,6 +15,7 @@ public static partial class MigrationRunner
         private readonly ILogger _logger;
         private readonly TimeProvider _time;
         private readonly IServiceProvider? _services;
+        private readonly string? _buildVersionOption;
         private readonly CancellationToken _callerToken;
         private readonly CancellationTokenSource _deadline;
         private readonly CancellationTokenSource _runSource;
@@ -33,6 +34,7 @@ public static partial class MigrationRunner
             _logger = options.Logger ?? NullLogger.Instance;
             _time = options.TimeProvider ?? TimeProvider.System;
             _services = options.Services ?? manager as IServiceProvider;
+            _buildVersionOption = options.BuildVersion;
             _callerToken = callerToken;
             _deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(config.DeadlineMilliseconds), _time);
             _runSource = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _deadline.Token);
@@ -71,7 +73,12 @@ public static partial class MigrationRunner
             try
             {
                 var started = _time.GetTimestamp();
-                if (await RunDbLockPhaseAsync().ConfigureAwait(false))
+                if (_manager is IMigrationOperations operations)
+                {
+                    // Read-only: no database lock, nothing created or written (a missing table means nothing applied).
+                    plan = await ListAndPlanAsync(operations).ConfigureAwait(false);
+                }
+                else if (await RunDbLockPhaseAsync().ConfigureAwait(false))
                 {
                     plan = await ListAndPlanAsync().ConfigureAwait(false);
                 }

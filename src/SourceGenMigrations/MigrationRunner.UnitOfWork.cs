@@ -11,12 +11,14 @@ public static partial class MigrationRunner
         private async Task MigrateInUnitsOfWorkAsync(ITransactionalMigrationManager manager, MigrationPlanEntry[] toRun)
         {
             var descriptors = new MigrationDescriptor[toRun.Length];
+            var buildVersion = MigrationBuildVersion.Resolve(_buildVersionOption);
             for (var i = 0; i < toRun.Length; i++)
             {
                 var registration = toRun[i].Registration;
                 descriptors[i] = new MigrationDescriptor(registration.Order, registration.DisplayName, registration.Transactional, toRun[i].PreviousStatus)
                 {
                     BreaksOlderBuilds = registration.BreaksOlderBuilds,
+                    BuildVersion = buildVersion,
                 };
             }
 

@@ -32,17 +32,29 @@ public static partial class MigrationRunner
     }
 
     /// <summary>
-    /// Tells what <see cref="RunAsync"/> would do now, without running or writing anything but the data stores: steps
-    /// 1 to 4, 7 and 8 of a run (arguments, configuration, deadline, the database lock while the data stores are
-    /// ensured, the persisted statuses, the walk). The migration lock is not taken, so it answers while another runner
-    /// migrates. The error a run would raise on unknown or out-of-order migrations is returned in
-    /// <see cref="MigrationPlan.Error"/>, not thrown.
+    /// Tells what <see cref="RunAsync"/> would do now, without running anything: steps 1 to 3, 7 and 8 of a run
+    /// (arguments, configuration, deadline, the persisted statuses, the walk). The migration lock is not taken, so it
+    /// answers while another runner migrates.
     /// </summary>
+    /// <remarks>
+    /// <para><b>Read-only</b> when the manager implements <see cref="IMigrationOperations"/> (the shipped managers do):
+    /// the statuses are read with <see cref="IMigrationOperations.ReadStatusesAsync"/>, no database lock is taken and
+    /// nothing is created or written; a database, schema or table that does not exist means nothing was applied (every
+    /// enabled migration would run). With any other manager it takes step 4 as a run does (the database lock while the
+    /// data stores are ensured), then lists the statuses.</para>
+    /// <para><b>Errors.</b> What a run would stop on once it has read the statuses (unknown persisted orders, a migration
+    /// out of order, a newer migration that breaks older builds) comes back in <see cref="MigrationPlan.Error"/>, not
+    /// thrown: that is the plan's answer. What stops the plan itself is thrown, as <see cref="RunAsync"/> throws it: a
+    /// bad configuration (<c>failed to get the migration configuration</c>, before the manager is touched, because the
+    /// configuration decides what a run would do, for example <see cref="MigrationConfig.AllowNewerMigrations"/>), a
+    /// database that cannot be read, an invalid persisted status.</para>
+    /// </remarks>
     /// <inheritdoc cref="RunAsync" path="/param"/>
     /// <returns>One entry per registration with its persisted status and action.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="manager"/>, <paramref name="registrations"/> or one of its entries is null.</exception>
     /// <exception cref="ArgumentException">Two registrations share an order.</exception>
-    /// <exception cref="MigrationException">A step failed (configuration, database lock, data stores, listing, an invalid persisted status).</exception>
+    /// <exception cref="MigrationException">A step failed (configuration, reading the statuses, an invalid persisted status; without
+    /// <see cref="IMigrationOperations"/> also the database lock and the data stores).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static async Task<MigrationPlan> PlanAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
     {

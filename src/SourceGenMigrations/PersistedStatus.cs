@@ -13,4 +13,17 @@ public readonly record struct PersistedStatus(long Order, MigrationStatus Status
     /// or <c>STARTED</c>/<c>FAILED</c> for a non-transactional one): a build that does not know it must not start.
     /// </summary>
     public bool BreaksOlderBuilds { get; init; }
+
+    /// <summary>
+    /// Who wrote the status last, when the manager keeps it: the runner's owner id, followed by the build's version in
+    /// parentheses when the runner knew it (<see cref="MigrationDescriptor.BuildVersion"/>). Filled by
+    /// <see cref="IMigrationOperations.ReadStatusesAsync"/>; <see cref="IMigrationManager.ListStatusesAsync"/> may leave it null.
+    /// </summary>
+    public string? AppliedBy { get; init; }
+
+    /// <summary>
+    /// When the status was written last, when the manager keeps it. Filled by <see cref="IMigrationOperations.ReadStatusesAsync"/>;
+    /// <see cref="IMigrationManager.ListStatusesAsync"/> may leave it null.
+    /// </summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
 }

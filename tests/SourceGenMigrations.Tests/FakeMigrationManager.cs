@@ -20,6 +20,11 @@ public enum ManagerStep
     CompleteMigration,
     FailMigration,
     DisposeUnit,
+
+    // IMigrationOperations (FakeOperationsManager).
+    ReadStatuses,
+    ReadLease,
+    ForceReleaseLease,
 }
 
 /// <summary>

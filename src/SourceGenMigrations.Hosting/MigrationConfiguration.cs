@@ -28,6 +28,12 @@ public static class MigrationConfiguration
     /// <summary>The configuration section read by default: <c>Migration</c>.</summary>
     public const string DefaultSectionName = "Migration";
 
+    /// <summary>
+    /// The key, in the section, of the hosting mode (<see cref="MigrationHostingOptions.Mode"/>): <c>Migration:Mode</c>
+    /// (the variable <c>Migration__Mode</c>), one of <c>Apply</c>, <c>WaitForCompletion</c>, <c>Verify</c>, ignoring case.
+    /// </summary>
+    public const string ModeKey = "Mode";
+
     /// <summary>Reads and validates the configuration (see the remarks of <see cref="MigrationConfiguration"/> for the precedence).</summary>
     /// <param name="configuration">The application's configuration; null reads only the defaults and the variables.</param>
     /// <param name="sectionName">The section holding the <see cref="MigrationConfig"/> properties.</param>
@@ -52,6 +58,38 @@ public static class MigrationConfiguration
         config.Validate();
         return config;
     }
+
+    /// <summary>The hosting mode: <c>{section}:Mode</c> when set, else <paramref name="fallback"/> (the options' value).</summary>
+    /// <exception cref="FormatException">The value is not a mode (empty included); the message names the key and quotes the value.</exception>
+    internal static MigrationHostingMode LoadMode(IConfiguration? configuration, string sectionName, MigrationHostingMode fallback)
+    {
+        var section = configuration?.GetSection(sectionName);
+        if (section?[ModeKey] is not { } raw)
+        {
+            return fallback;
+        }
+
+        // Names compared by hand: the words of the contract, no enum parsing by reflection.
+        var text = raw.Trim();
+        foreach (var (name, mode) in Modes)
+        {
+            if (string.Equals(text, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return mode;
+            }
+        }
+
+        var key = ConfigurationPath.Combine(section.Path, ModeKey);
+        throw new FormatException($"The configuration value {key} must be {nameof(MigrationHostingMode.Apply)}, {nameof(MigrationHostingMode.WaitForCompletion)} or {nameof(MigrationHostingMode.Verify)}, but was '{raw}'.");
+    }
+
+    /// <summary>Each mode's name, as written in configuration.</summary>
+    internal static readonly (string Name, MigrationHostingMode Mode)[] Modes =
+    [
+        (nameof(MigrationHostingMode.Apply), MigrationHostingMode.Apply),
+        (nameof(MigrationHostingMode.WaitForCompletion), MigrationHostingMode.WaitForCompletion),
+        (nameof(MigrationHostingMode.Verify), MigrationHostingMode.Verify),
+    ];
 
     private static void ApplySection(MigrationConfig config, IConfigurationSection section)
     {

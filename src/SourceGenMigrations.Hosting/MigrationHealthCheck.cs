@@ -5,9 +5,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace SourceGenMigrations.Hosting;
 
 /// <summary>
-/// A readiness check over the <see cref="MigrationStatusTracker"/>: healthy once the start-up run completed, the
-/// registration's failure status (default <see cref="HealthStatus.Unhealthy"/>) while it is pending or running, and
-/// <see cref="HealthStatus.Unhealthy"/> with the run's error after a failure.
+/// A readiness check over the <see cref="MigrationStatusTracker"/>: healthy once the start-up run completed (or, in
+/// <see cref="MigrationHostingMode.WaitForCompletion"/>, once another runner completed the migrations), the registration's
+/// failure status (default <see cref="HealthStatus.Unhealthy"/>) while it is pending, running or waiting, and
+/// <see cref="HealthStatus.Unhealthy"/> with the error after a failure.
 /// </summary>
 /// <param name="tracker">The host's migration status.</param>
 public sealed class MigrationHealthCheck(MigrationStatusTracker tracker) : IHealthCheck
@@ -22,6 +23,7 @@ public sealed class MigrationHealthCheck(MigrationStatusTracker tracker) : IHeal
         {
             MigrationRunState.Completed => HealthCheckResult.Healthy("Migrations completed."),
             MigrationRunState.Running => new HealthCheckResult(notReady, "Migrations are running."),
+            MigrationRunState.Waiting => new HealthCheckResult(notReady, $"Waiting for another runner to complete the migrations: {snapshot.Detail}."),
             MigrationRunState.Failed => HealthCheckResult.Unhealthy($"Migrations failed: {snapshot.Error?.Message}", snapshot.Error),
             _ => new HealthCheckResult(notReady, "Migrations have not started yet."),
         };

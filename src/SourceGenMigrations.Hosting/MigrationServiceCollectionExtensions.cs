@@ -29,6 +29,11 @@ public static class MigrationServiceCollectionExtensions
     /// migrations resolve singletons and scoped services. It also registers the <see cref="MigrationStatusTracker"/>.
     /// When <c>HostOptions.ServicesStartConcurrently</c> is true, other services' <c>StartingAsync</c> may run at the
     /// same time as the migrations; every <c>StartAsync</c> still waits for them.
+    /// <para>That is <see cref="MigrationHostingMode.Apply"/>, the default. <see cref="MigrationHostingOptions.Mode"/> (or the
+    /// configuration key <c>Migration:Mode</c>) makes a replica wait for another runner instead
+    /// (<see cref="MigrationHostingMode.WaitForCompletion"/>, after the host has started) or only check that the database
+    /// is up to date (<see cref="MigrationHostingMode.Verify"/>). <c>host.RunMigrationCommandAsync(args)</c> runs the
+    /// <c>migrate</c>, <c>status</c> and <c>unlock</c> commands with the same registrations, manager and configuration.</para>
     /// </remarks>
     /// <exception cref="InvalidOperationException">The migrations were already added to <paramref name="services"/>.</exception>
     public static IServiceCollection AddMigrations(
@@ -50,6 +55,7 @@ public static class MigrationServiceCollectionExtensions
         var settings = new MigrationHostingSettings(registrations, managerFactory, options);
 
         services.TryAddSingleton<MigrationStatusTracker>();
+        services.AddSingleton(settings);
         services.AddSingleton(serviceProvider => new MigrationHostedService(serviceProvider, settings, serviceProvider.GetRequiredService<MigrationStatusTracker>()));
 
         // First among the hosted services: its StartingAsync runs before the others' (and every StartAsync after all of them).

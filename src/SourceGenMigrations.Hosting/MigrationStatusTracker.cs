@@ -14,6 +14,12 @@ public enum MigrationRunState
 
     /// <summary>The run failed or was cancelled; <see cref="MigrationStatusTracker.Error"/> tells why.</summary>
     Failed = 3,
+
+    /// <summary>
+    /// <see cref="MigrationHostingMode.WaitForCompletion"/>: the host has started and waits for another runner to complete
+    /// the migrations (<see cref="MigrationStatusTracker.Detail"/> says which).
+    /// </summary>
+    Waiting = 4,
 }
 
 /// <summary>
@@ -23,13 +29,16 @@ public enum MigrationRunState
 /// </summary>
 public sealed class MigrationStatusTracker
 {
-    private volatile Snapshot _snapshot = new(MigrationRunState.Pending, null);
+    private volatile Snapshot _snapshot = new(MigrationRunState.Pending, null, null);
 
     /// <summary>The run's state.</summary>
     public MigrationRunState State => _snapshot.State;
 
     /// <summary>Why the run failed (the runner's <see cref="MigrationException"/>, or an <see cref="OperationCanceledException"/>); null unless <see cref="State"/> is <see cref="MigrationRunState.Failed"/>.</summary>
     public Exception? Error => _snapshot.Error;
+
+    /// <summary>While <see cref="State"/> is <see cref="MigrationRunState.Waiting"/>, what it waits for (the migrations and their statuses); otherwise null.</summary>
+    public string? Detail => _snapshot.Detail;
 
     /// <summary>Whether every enabled migration is completed (<see cref="State"/> is <see cref="MigrationRunState.Completed"/>).</summary>
     public bool IsCompleted => _snapshot.State == MigrationRunState.Completed;
@@ -42,12 +51,14 @@ public sealed class MigrationStatusTracker
     {
         var pending = _snapshot;
         return pending.State == MigrationRunState.Pending
-            && Interlocked.CompareExchange(ref _snapshot, new Snapshot(MigrationRunState.Running, null), pending) == pending;
+            && Interlocked.CompareExchange(ref _snapshot, new Snapshot(MigrationRunState.Running, null, null), pending) == pending;
     }
 
-    internal void SetCompleted() => _snapshot = new Snapshot(MigrationRunState.Completed, null);
+    internal void SetWaiting(string detail) => _snapshot = new Snapshot(MigrationRunState.Waiting, null, detail);
 
-    internal void SetFailed(Exception error) => _snapshot = new Snapshot(MigrationRunState.Failed, error);
+    internal void SetCompleted() => _snapshot = new Snapshot(MigrationRunState.Completed, null, null);
 
-    internal sealed record Snapshot(MigrationRunState State, Exception? Error);
+    internal void SetFailed(Exception error) => _snapshot = new Snapshot(MigrationRunState.Failed, error, null);
+
+    internal sealed record Snapshot(MigrationRunState State, Exception? Error, string? Detail);
 }

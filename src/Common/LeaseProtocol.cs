@@ -4,14 +4,15 @@ using Microsoft.Extensions.Logging;
 namespace SourceGenMigrations.Internal;
 
 /// <summary>The lease row as read: who holds it and until when.</summary>
-internal readonly record struct LeaseHolder(string OwnerId, DateTimeOffset ExpiresAt);
+/// <remarks>A class, as <see cref="LeaseAttempt"/>: a task of a struct of this assembly is code the JIT compiles on every start.</remarks>
+internal sealed record LeaseHolder(string OwnerId, DateTimeOffset ExpiresAt);
 
 /// <summary>One attempt to take the lease.</summary>
 /// <param name="Taken">This runner holds the lease now (until <paramref name="Holder"/>'s expiry).</param>
 /// <param name="Holder">The row after the attempt; null when there is none (possible only when <paramref name="Busy"/>).</param>
 /// <param name="Busy">The database could not be written because another connection holds its write lock (SQLite):
 /// that runner's migration is running, so the lease counts as held.</param>
-internal readonly record struct LeaseAttempt(bool Taken, LeaseHolder? Holder, bool Busy = false);
+internal sealed record LeaseAttempt(bool Taken, LeaseHolder? Holder, bool Busy = false);
 
 /// <summary>The outcome of extending the lease.</summary>
 internal enum LeaseExtension

@@ -84,6 +84,26 @@ internal static partial class StatusTableSchema
         return definitions.ToString();
     }
 
-    [LoggerMessage(EventId = LogEventIds.StatusTable + 1, Level = LogLevel.Information, Message = "Upgraded the status table {Table} in place: added the column(s) {Columns}")]
-    public static partial void LogUpgraded(ILogger logger, string table, string columns);
+    /// <summary>The names of <see cref="AddedColumns"/> as SQL string literals, for an <c>IN (…)</c> list: <c>'name', 'applied_by', …</c>.</summary>
+    public static string AddedColumnNames()
+    {
+        var names = new System.Text.StringBuilder();
+        foreach (var (column, _) in AddedColumns)
+        {
+            names.Append(names.Length == 0 ? "'" : ", '").Append(column).Append('\'');
+        }
+
+        return names.ToString();
+    }
+
+    /// <summary>Logs an upgrade in place.</summary>
+    public static void LogUpgraded(ILogger logger, string table, string columns) => UpgradeLog.Upgraded(logger, table, columns);
+
+    // Its own class: the source-generated line defines its formatter in a static field, which would otherwise be built
+    // with this class's other statics on every start (reading AddedColumns), although a table is upgraded once.
+    private static partial class UpgradeLog
+    {
+        [LoggerMessage(EventId = LogEventIds.StatusTable + 1, Level = LogLevel.Information, Message = "Upgraded the status table {Table} in place: added the column(s) {Columns}")]
+        public static partial void Upgraded(ILogger logger, string table, string columns);
+    }
 }

@@ -71,7 +71,24 @@ public sealed partial class SqliteMigrationManager
         }
     }
 
-    private async Task UpgradeStatusTableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private Task UpgradeStatusTableAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // Every start: one value says whether the table has every added column (only a table of 0.1.0 lacks them).
+        cancellationToken.ThrowIfCancellationRequested();
+        using (var count = connection.CreateCommand())
+        {
+            count.CommandText = _sql.AddedColumnCount;
+            count.Parameters.AddWithValue("$table", _statusTableName);
+            if (count.ExecuteScalar() is long found && found == StatusTableSchema.AddedColumns.Length)
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        return AddMissingColumnsAsync(connection, cancellationToken);
+    }
+
+    private async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         var existing = new List<string>();
         using (var columns = connection.CreateCommand())

@@ -26,10 +26,12 @@ public sealed partial class SqliteMigrationManager
                     await manager.ThrowIfTransactionOpenAsync(connection, "take the migration lease").ConfigureAwait(false);
                 }
 
+                // Synchronous, as Microsoft.Data.Sqlite's async methods are anyway.
+                cancellationToken.ThrowIfCancellationRequested();
                 using (var take = manager.CreateOwnedCommand(connection, _sql.Take))
                 {
                     take.CommandTimeout = 1;
-                    if (await take.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long expiresAtMs)
+                    if (take.ExecuteScalar() is long expiresAtMs)
                     {
                         return new LeaseAttempt(true, new LeaseHolder(manager.OwnerId, FromUnixMs(expiresAtMs)));
                     }
@@ -121,7 +123,8 @@ public sealed partial class SqliteMigrationManager
                 {
                     try
                     {
-                        return await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+                        cancellationToken.ThrowIfCancellationRequested();
+                        return release.ExecuteNonQuery() == 1;
                     }
                     catch (SqliteException e) when (IsBusy(e) && onLeaseConnection)
                     {

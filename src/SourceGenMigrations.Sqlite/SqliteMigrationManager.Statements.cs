@@ -29,6 +29,7 @@ public sealed partial class SqliteMigrationManager
                 );
                 """;
             StatusColumns = $"SELECT name FROM pragma_table_info($table);";
+            AddedColumnCount = $"SELECT count(*) FROM pragma_table_info($table) WHERE lower(name) IN ({StatusTableSchema.AddedColumnNames()});";
             AddColumnPrefix = $"ALTER TABLE {statusTable} ADD COLUMN ";
             Take =
                 $"""
@@ -87,6 +88,9 @@ public sealed partial class SqliteMigrationManager
 
         /// <summary>The column names of a table (<c>$table</c>, unquoted).</summary>
         public string StatusColumns { get; }
+
+        /// <summary>How many of the columns added after the first release a table (<c>$table</c>, unquoted) has.</summary>
+        public string AddedColumnCount { get; }
 
         /// <summary><c>ALTER TABLE … ADD COLUMN </c>, followed by a column definition.</summary>
         public string AddColumnPrefix { get; }

@@ -50,7 +50,7 @@ public sealed class LogEventIdTests
             {
                 _ when message.StartsWith("SourceGenMigrations.Internal.LeaseLog.", StringComparison.Ordinal) => 2000,
                 _ when message.StartsWith("SourceGenMigrations.Internal.ManagedUnitOfWork", StringComparison.Ordinal) => 2100,
-                _ when message.StartsWith("SourceGenMigrations.Internal.StatusTableSchema.", StringComparison.Ordinal) => 2200,
+                _ when message.StartsWith("SourceGenMigrations.Internal.StatusTableSchema", StringComparison.Ordinal) => 2200,
                 _ when message.StartsWith("SourceGenMigrations.Sqlite.", StringComparison.Ordinal) => 3000,
                 _ when message.StartsWith("SourceGenMigrations.PostgreSql.", StringComparison.Ordinal) => 4000,
                 _ when message.StartsWith("SourceGenMigrations.MySql.", StringComparison.Ordinal) => 5000,

@@ -10,6 +10,9 @@ namespace SourceGenMigrations.Benchmarks.Generator;
 /// The generator in process over synthetic projects. <see cref="FullRun"/>: a fresh driver on a fresh compilation
 /// (what a command-line build does; binding the attributes is included, parsing is not).
 /// <see cref="UnrelatedEdit"/> and <see cref="OrderChange"/>: one more run of a warm driver after an edit (what the IDE does on a keystroke).
+/// <see cref="EmptyGeneratorFullRun"/> and <see cref="EmptyGeneratorUnrelatedEdit"/>: the same for a generator that only
+/// finds the methods with <c>ForAttributeWithMetadataName</c> and does nothing with them, the floor any generator keyed
+/// on the attribute pays (DESIGN.md: an unrelated edit costs ours at most twice that).
 /// </summary>
 [MemoryDiagnoser]
 public class GeneratorBenchmarks
@@ -20,6 +23,7 @@ public class GeneratorBenchmarks
     private CSharpCompilation _unrelatedEdit = null!;
     private CSharpCompilation _orderChange = null!;
     private GeneratorDriver _warmDriver = null!;
+    private GeneratorDriver _warmEmptyDriver = null!;
 
     [Params(1_000, 10_000)]
     public int Migrations { get; set; }
@@ -42,8 +46,9 @@ public class GeneratorBenchmarks
         _orderChange = _compilation.ReplaceSyntaxTree(first, CSharpSyntaxTree.ParseText(first.ToString().Replace("Order = 2)", "Order = 2000000)", StringComparison.Ordinal), ParseOptions, path: first.FilePath));
 
         _warmDriver = CreateDriver().RunGenerators(_compilation);
+        _warmEmptyDriver = CreateEmptyDriver().RunGenerators(_compilation);
         var generated = _warmDriver.GetRunResult().GeneratedTrees.Single().ToString();
-        var registrations = generated.Split("new global::SourceGenMigrations.MigrationRegistration(").Length - 1;
+        var registrations = System.Text.RegularExpressions.Regex.Count(generated, @"^\s+\d+L,$", System.Text.RegularExpressions.RegexOptions.Multiline);
         if (registrations != Migrations)
         {
             throw new InvalidOperationException($"Expected {Migrations} registrations, generated {registrations}.");
@@ -59,6 +64,28 @@ public class GeneratorBenchmarks
     [Benchmark]
     public GeneratorDriver OrderChange() => _warmDriver.RunGenerators(_orderChange);
 
+    [Benchmark]
+    public GeneratorDriver EmptyGeneratorFullRun() => CreateEmptyDriver().RunGenerators((CSharpCompilation)_compilation.Clone());
+
+    [Benchmark]
+    public GeneratorDriver EmptyGeneratorUnrelatedEdit() => _warmEmptyDriver.RunGenerators(_unrelatedEdit);
+
     private static CSharpGeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create([new MigrationGenerator().AsSourceGenerator()], parseOptions: ParseOptions);
+
+    private static CSharpGeneratorDriver CreateEmptyDriver() =>
+        CSharpGeneratorDriver.Create([new EmptyAttributeGenerator().AsSourceGenerator()], parseOptions: ParseOptions);
+
+    /// <summary>Finds the [Migration] methods as ours does, keeps nothing of them and writes nothing.</summary>
+    private sealed class EmptyAttributeGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var methods = context.SyntaxProvider.ForAttributeWithMetadataName(
+                "SourceGenMigrations.MigrationAttribute",
+                static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax,
+                static (_, _) => 0);
+            context.RegisterSourceOutput(methods.Collect(), static (_, _) => { });
+        }
+    }
 }

@@ -14,7 +14,7 @@ namespace SourceGenMigrations.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed partial class MigrationGenerator : IIncrementalGenerator
 {
-    private const string RegistrationMetadataName = "SourceGenMigrations.MigrationRegistration";
+    private const string RuntimeAssemblyName = "SourceGenMigrations";
     private const string SourceGenMigrationsNamespaceProperty = "build_property.SourceGenMigrationsNamespace";
     private const string RootNamespaceProperty = "build_property.RootNamespace";
 
@@ -40,20 +40,31 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
                 provider.GlobalOptions.TryGetValue(RootNamespaceProperty, out var rootNamespace) ? rootNamespace : null))
             .WithTrackingName(TrackingNames.NamespaceOptions);
 
-        var compilationInfo = context.CompilationProvider
-            .Select(static (compilation, _) => new CompilationInfo(
-                compilation.AssemblyName,
-                compilation.GetTypeByMetadataName(RegistrationMetadataName) is not null))
-            .WithTrackingName(TrackingNames.CompilationInfo);
+        // Whether the runtime library is referenced, from the references alone: unlike the compilation, they are the same
+        // objects from one edit to the next, so this step stays cached while the user types (a lookup of a type on the
+        // compilation ran on every keystroke).
+        var hasRuntime = context.MetadataReferencesProvider
+            .Select(static (reference, _) => IsRuntimeReference(reference))
+            .WithTrackingName(TrackingNames.RuntimeReference)
+            .Collect()
+            .Select(static (isRuntime, _) => isRuntime.Contains(true))
+            .WithTrackingName(TrackingNames.HasRuntime);
 
-        var target = namespaceOptions
-            .Combine(compilationInfo)
-            .Select(static (pair, _) => (Namespace: Parser.GetNamespace(pair.Left, pair.Right.AssemblyName), pair.Right.HasRuntime))
+        // The assembly name, only for a namespace when no MSBuild property gives one: a property read, whose equal value
+        // leaves everything after it cached.
+        var assemblyName = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.AssemblyName)
+            .WithTrackingName(TrackingNames.AssemblyName);
+
+        var generatedNamespace = namespaceOptions
+            .Combine(assemblyName)
+            .Select(static (pair, _) => Parser.GetNamespace(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.GeneratedNamespace);
 
         var model = table
-            .Combine(target)
-            .Select(static (pair, _) => new GenerationModel(pair.Right.Namespace, pair.Left, pair.Right.HasRuntime))
+            .Combine(generatedNamespace)
+            .Combine(hasRuntime)
+            .Select(static (pair, _) => new GenerationModel(pair.Left.Right, pair.Left.Left, pair.Right))
             .WithTrackingName(TrackingNames.GenerationModel);
 
         context.RegisterSourceOutput(model, static (productionContext, generation) =>
@@ -67,6 +78,18 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
             productionContext.AddSource(Emitter.HintName, Emitter.Emit(generation));
         });
     }
+
+    /// <summary>
+    /// Whether <paramref name="reference"/> is the runtime library: a project reference to it (the IDE's compilation
+    /// reference) or its assembly file, by name.
+    /// </summary>
+    internal static bool IsRuntimeReference(MetadataReference reference) => reference switch
+    {
+        CompilationReference project => string.Equals(project.Compilation.AssemblyName, RuntimeAssemblyName, StringComparison.Ordinal),
+        PortableExecutableReference file => string.Equals(
+            System.IO.Path.GetFileNameWithoutExtension(file.FilePath ?? file.Display ?? string.Empty), RuntimeAssemblyName, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     /// <summary>Sorts by order, then full name (ordinal), then parameter list; an exact duplicate (a partial method seen twice) counts once.</summary>
     internal static EquatableArray<MigrationMethodModel> Sort(System.Collections.Immutable.ImmutableArray<MigrationMethodModel> migrations, System.Threading.CancellationToken cancellationToken)

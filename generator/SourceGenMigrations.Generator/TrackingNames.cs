@@ -18,8 +18,14 @@ internal static class TrackingNames
     /// <summary>The MSBuild properties that choose the namespace.</summary>
     public const string NamespaceOptions = nameof(NamespaceOptions);
 
-    /// <summary>The assembly name and whether the runtime library is referenced.</summary>
-    public const string CompilationInfo = nameof(CompilationInfo);
+    /// <summary>For each metadata reference, whether it is the runtime library.</summary>
+    public const string RuntimeReference = nameof(RuntimeReference);
+
+    /// <summary>Whether the runtime library is referenced.</summary>
+    public const string HasRuntime = nameof(HasRuntime);
+
+    /// <summary>The compilation's assembly name (the namespace when no MSBuild property gives one).</summary>
+    public const string AssemblyName = nameof(AssemblyName);
 
     /// <summary>The namespace of the generated class.</summary>
     public const string GeneratedNamespace = nameof(GeneratedNamespace);

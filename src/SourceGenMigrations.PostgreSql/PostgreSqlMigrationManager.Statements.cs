@@ -94,7 +94,16 @@ public sealed partial class PostgreSqlMigrationManager
                     {StatusTableSchema.Name} = $2, {StatusTableSchema.AppliedBy} = $3, {StatusTableSchema.BreaksOlderBuilds} = $5
                 WHERE {StatusTableSchema.Order} = $1 AND txid_current_if_assigned() = $4
                 """;
-            ExtendInTransaction = $"UPDATE {lockTable} SET expires_at = clock_timestamp() + $2 WHERE lock_id = 1 AND owner_id = $1 AND txid_current_if_assigned() = $3 RETURNING expires_at";
+            // The lease's extension inside the migration's transaction ($1 owner, $2 lease, $3 its id), and its fence: when
+            // the row is not this owner's, the division by zero fails the statement, the transaction is aborted, and the
+            // COMMIT sent in the same round trip is never run (a subquery's count cannot be folded at plan time).
+            ExtendOrFailInTransaction =
+                $"""
+                WITH extended AS (
+                    UPDATE {lockTable} SET expires_at = clock_timestamp() + $2
+                    WHERE lock_id = 1 AND owner_id = $1 AND txid_current_if_assigned() = $3 RETURNING 1)
+                SELECT 1 / (SELECT count(*)::int FROM extended)
+                """;
         }
 
         /// <summary>The status table, quoted and schema-qualified, as text for <c>to_regclass</c>.</summary>
@@ -134,7 +143,7 @@ public sealed partial class PostgreSqlMigrationManager
 
         public string CompleteInTransaction { get; }
 
-        public string ExtendInTransaction { get; }
+        public string ExtendOrFailInTransaction { get; }
 
         public static string TypeName(StatusColumnKind kind) => kind == StatusColumnKind.Boolean ? "boolean" : "text";
     }

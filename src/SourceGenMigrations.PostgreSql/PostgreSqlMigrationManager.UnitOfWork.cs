@@ -52,10 +52,42 @@ public sealed partial class PostgreSqlMigrationManager
         return await ManagedUnitOfWork.BeginAsync(session, _logger, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One migration on a connection of its own.</summary>
+    private NpgsqlConnection? _idleConnection;
+
+    /// <summary>The connection the previous transactional migration committed on, if any (taken: the caller owns it).</summary>
+    private NpgsqlConnection? TakeIdleConnection()
+    {
+        var connection = Interlocked.Exchange(ref _idleConnection, null);
+        if (connection is { FullState: System.Data.ConnectionState.Open })
+        {
+            return connection;
+        }
+
+        connection?.Dispose();
+        return null;
+    }
+
+    /// <summary>Keeps <paramref name="connection"/> for the next migration; false when the manager is disposed or keeps one already.</summary>
+    private bool KeepIdleConnection(NpgsqlConnection connection) =>
+        Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _idleConnection, connection, null) is null;
+
+    /// <summary>Closes the kept connection (the run ended, or the manager is disposed).</summary>
+    private async ValueTask CloseIdleConnectionAsync()
+    {
+        if (Interlocked.Exchange(ref _idleConnection, null) is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One migration on a connection of its own. Transactional migrations of one run reuse one connection (kept by the
+    /// manager between them, closed with the lease's release): no pool round trip and no session reset per migration.
+    /// </summary>
     private sealed class Session(PostgreSqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration)
     {
         private long _transactionId;
+        private bool _committed;
 
         public NpgsqlConnection? Connection { get; private set; }
 
@@ -98,7 +130,7 @@ public sealed partial class PostgreSqlMigrationManager
                 return outcome;
             }
 
-            Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Connection = manager.TakeIdleConnection() ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(Connection, Transaction);
             batch.BatchCommands.Add(FencedWrite(MigrationStatus.Started));
@@ -122,48 +154,36 @@ public sealed partial class PostgreSqlMigrationManager
                 return await WriteFencedAsync(null, MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
             }
 
-            var connection = Connection!;
-            var transaction = Transaction!;
-            int completed;
-            DateTime? extendedUntil = null;
-            await using (var batch = new NpgsqlBatch(connection, transaction))
+            // COMPLETED, the lease's extension (the fence) and COMMIT in one round trip: one durable commit, no waiting
+            // for a reply between them.
+            await using var batch = new NpgsqlBatch(Connection!, Transaction!);
+            var complete = new NpgsqlBatchCommand(manager._sql.CompleteInTransaction);
+            complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
+            complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+            complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
+            var extend = new NpgsqlBatchCommand(manager._sql.ExtendOrFailInTransaction);
+            extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
+            extend.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+            batch.BatchCommands.Add(complete);
+            batch.BatchCommands.Add(extend);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            try
             {
-                var complete = new NpgsqlBatchCommand(manager._sql.CompleteInTransaction);
-                complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
-                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
-                complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
-                complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
-                complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
-                var extend = new NpgsqlBatchCommand(manager._sql.ExtendInTransaction);
-                extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
-                extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
-                extend.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
-                batch.BatchCommands.Add(complete);
-                batch.BatchCommands.Add(extend);
-                // The reader starts at the first statement that returns rows: the lease's RETURNING.
-                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    extendedUntil = reader.GetFieldValue<DateTime>(0);
-                }
-
-                await reader.CloseAsync().ConfigureAwait(false);
-                completed = complete.RecordsAffected;
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                _committed = true;
+                return StatusWriteOutcome.Written;
             }
-
-            if (completed != 1)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DivisionByZero)
             {
-                // The row was written in this transaction by BeginAsync: only a transaction the migration ended misses it.
-                throw new TransactionMisuseException(ManagedUnitOfWork.EndedMessage(Migration), innerException: null);
+                // Only the fence divides: the status update and the COMMIT cannot raise it.
+                // The row BeginAsync wrote in this transaction is missing only when the migration ended the transaction.
+                return complete.RecordsAffected == 1
+                    ? StatusWriteOutcome.LeaseLost
+                    : throw new TransactionMisuseException(ManagedUnitOfWork.EndedMessage(Migration), innerException: null);
             }
-
-            if (extendedUntil is null)
-            {
-                return StatusWriteOutcome.LeaseLost;
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return StatusWriteOutcome.Written;
         }
 
         public override async Task<StatusWriteOutcome> FailAsync(CancellationToken cancellationToken)
@@ -226,7 +246,13 @@ public sealed partial class PostgreSqlMigrationManager
                 if (Connection is { } connection)
                 {
                     Connection = null;
-                    await connection.DisposeAsync().ConfigureAwait(false);
+
+                    // Only a connection whose transaction committed cleanly serves the next migration; any other goes
+                    // back to the pool, which resets it.
+                    if (!_committed || !manager.KeepIdleConnection(connection))
+                    {
+                        await connection.DisposeAsync().ConfigureAwait(false);
+                    }
                 }
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
@@ -241,6 +267,7 @@ public sealed partial class PostgreSqlMigrationManager
 
         private async Task EndTransactionAsync()
         {
+            // A transaction committed in CompleteAsync's round trip is done on the server; Npgsql knows it (disposing it is a no-op).
             if (Transaction is { } transaction)
             {
                 Transaction = null;

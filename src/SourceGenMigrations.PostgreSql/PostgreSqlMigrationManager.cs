@@ -162,10 +162,13 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
 
     /// <inheritdoc/>
     /// <exception cref="InvalidOperationException">The lease was no longer held by this runner (nothing was deleted).</exception>
-    public Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
+    public async Task ReleaseMigrationLockAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        return _lease.ReleaseAsync(cancellationToken);
+
+        // The run is over: the connection its migrations shared goes back to the pool.
+        await CloseIdleConnectionAsync().ConfigureAwait(false);
+        await _lease.ReleaseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -215,6 +218,8 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
         {
             await session.DisposeAsync().ConfigureAwait(false);
         }
+
+        await CloseIdleConnectionAsync().ConfigureAwait(false);
 
         if (_ownsDataSource)
         {

@@ -42,7 +42,7 @@ public abstract class LeaseTheftScenarios
         var text = error.ToString();
         Assert.Contains("was lost", text, StringComparison.Ordinal);
         Assert.Contains("thief", text, StringComparison.Ordinal);
-        Assert.Contains("rolled back", text, StringComparison.Ordinal);
+        Assert.True(text.Contains("rolled back", StringComparison.Ordinal), text);
         Assert.Equal(0, await db.SideEffectCountAsync(1));
         Assert.Equal("PENDING", (await db.StatusesAsync())[1]);
         Assert.Equal("thief", Assert.Single(await db.ReadLeaseAsync()).Owner);

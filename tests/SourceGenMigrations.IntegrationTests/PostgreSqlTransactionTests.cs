@@ -20,6 +20,30 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
     };
 
     [DbFact]
+    public async Task The_transactional_migrations_of_one_run_share_one_connection_and_each_commits_on_its_own()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        var backends = new List<int>();
+        var transactions = new List<long>();
+        async Task Record(MigrationContext context, CancellationToken ct)
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_backend_pid(), txid_current()", Assert.IsType<NpgsqlConnection>(context.Services!.GetService(typeof(NpgsqlConnection))));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            backends.Add(reader.GetInt32(0));
+            transactions.Add(reader.GetInt64(1));
+        }
+
+        var manager = db.CreateManager();
+        await MigrationRunner.RunAsync(manager, [new MigrationRegistration(1, Record), new MigrationRegistration(2, Record), new MigrationRegistration(3, Record)], Options(heartbeatMilliseconds: 60_000));
+        await ((IAsyncDisposable)manager).DisposeAsync();
+
+        // No pool round trip and no session reset between two migrations; one transaction (one commit) each.
+        Assert.Single(backends.Distinct());
+        Assert.Equal(3, transactions.Distinct().Count());
+    }
+
+    [DbFact]
     public async Task Create_index_concurrently_in_a_non_transactional_migration_completes_while_a_replica_waits_one_starts_and_a_status_look_polls()
     {
         await using var db = await PostgresTarget.CreateAsync();

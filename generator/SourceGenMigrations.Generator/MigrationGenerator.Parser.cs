@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -33,16 +34,31 @@ public sealed partial class MigrationGenerator
                 return null;
             }
 
+            var typeNames = TypeNames.GetValue(method.ContainingType, static type => new ContainingTypeNames(
+                MigrationMethodShape.GetTypeFullName(type),
+                type.ToDisplayString(ContainingTypeFormat)));
             return new MigrationMethodModel(
                 values.Order,
                 values.Enabled,
                 values.Transactional,
                 values.BreaksOlderBuilds,
-                MigrationMethodShape.GetFullName(method),
-                method.ContainingType.ToDisplayString(ContainingTypeFormat),
+                typeNames.FullName + "." + method.Name,
+                typeNames.Qualified,
                 EscapeIdentifier(method.Name),
                 returnKind,
                 parameterKind);
+        }
+
+        // A type's two display names, formatted once per type and compilation rather than once per method: the
+        // transform runs again for every migration on every edit (the compilation changed), and formatting symbols is
+        // most of its cost. Weak keys: a compilation's symbols, and their entries, go with it.
+        private static readonly ConditionalWeakTable<INamedTypeSymbol, ContainingTypeNames> TypeNames = new();
+
+        private sealed class ContainingTypeNames(string fullName, string qualified)
+        {
+            public string FullName { get; } = fullName;
+
+            public string Qualified { get; } = qualified;
         }
 
         /// <summary>

@@ -216,8 +216,11 @@ internal static class MigrationMethodShape
         var type = method.ContainingType;
         return type is null
             ? method.Name
-            : type.ToDisplayString(FullNameFormat) + "." + method.Name;
+            : GetTypeFullName(type) + "." + method.Name;
     }
+
+    /// <summary>A type's full name without <c>global::</c>, the prefix of its methods' <see cref="GetFullName"/>.</summary>
+    public static string GetTypeFullName(INamedTypeSymbol type) => type.ToDisplayString(FullNameFormat);
 
     private static bool TryGetReturnKind(IMethodSymbol method, out MigrationReturnKind kind)
     {

@@ -66,30 +66,63 @@ internal static class Telemetry
 
     private const string DiagnosticSourceAssembly = "System.Diagnostics.DiagnosticSource,";
 
+    private static readonly object WatchGate = new();
     private static volatile bool s_diagnosticsLoaded;
+    private static volatile bool s_watching;
 
     /// <summary>Whether anything could listen: System.Diagnostics.DiagnosticSource is loaded (once true, true for good).</summary>
     public static bool MayListen
     {
         get
         {
-            if (s_diagnosticsLoaded)
+            // NativeAOT compiles every assembly the app uses into it, so DiagnosticSource counts as loaded from the start:
+            // no need to look.
+            if (s_diagnosticsLoaded || !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
             {
                 return true;
             }
 
-            foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+            if (!s_watching)
             {
-                if (assembly.FullName is { } name && name.StartsWith(DiagnosticSourceAssembly, StringComparison.Ordinal))
+                Watch();
+            }
+
+            return s_diagnosticsLoaded;
+        }
+    }
+
+    // Looks once through the loaded assemblies and then learns of each new one as it loads, so that asking costs nothing
+    // on every later run (and never loads DiagnosticSource itself).
+    private static void Watch()
+    {
+        lock (WatchGate)
+        {
+            if (s_watching)
+            {
+                return;
+            }
+
+            AppDomain.CurrentDomain.AssemblyLoad += static (_, loaded) =>
+            {
+                if (IsDiagnosticSource(loaded.LoadedAssembly))
                 {
                     s_diagnosticsLoaded = true;
-                    return true;
+                }
+            };
+            foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+            {
+                if (IsDiagnosticSource(assembly))
+                {
+                    s_diagnosticsLoaded = true;
                 }
             }
 
-            return false;
+            s_watching = true;
         }
     }
+
+    private static bool IsDiagnosticSource(System.Reflection.Assembly assembly) =>
+        assembly.FullName is { } name && name.StartsWith(DiagnosticSourceAssembly, StringComparison.Ordinal);
 
     /// <summary>Starts the span of a run or a plan; an empty span when nobody listens.</summary>
     public static Span StartRun(string spanName, int registrationCount) =>

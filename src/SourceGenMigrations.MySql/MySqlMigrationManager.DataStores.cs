@@ -35,23 +35,15 @@ public sealed partial class MySqlMigrationManager
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var (database, name) = await DbLockNameAsync(connection, cancellationToken).ConfigureAwait(false);
+                var (database, name, taken) = await FirstTryDbLockAsync(connection, cancellationToken).ConfigureAwait(false);
                 await using var tryLock = new MySqlCommand(_sql.TryDbLock, connection);
                 tryLock.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = name });
                 var logged = false;
-                while (true)
+                while (taken != 1)
                 {
-                    var answer = await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                    if (answer is null or DBNull)
+                    if (taken is null)
                     {
                         throw new InvalidOperationException($"GET_LOCK('{name}', 0) answered NULL on {database}: the server could not take the database lock.");
-                    }
-
-                    if (Convert.ToInt64(answer, System.Globalization.CultureInfo.InvariantCulture) == 1)
-                    {
-                        _dbLock = (connection, name);
-                        Log.DbLockTaken(_logger, name, database);
-                        return;
                     }
 
                     if (!logged)
@@ -61,7 +53,11 @@ public sealed partial class MySqlMigrationManager
                     }
 
                     await Task.Delay(DbLockRetryDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
+                    taken = AsLong(await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
                 }
+
+                _dbLock = (connection, name);
+                Log.DbLockTaken(_logger, name, database);
             }
             catch
             {
@@ -76,10 +72,13 @@ public sealed partial class MySqlMigrationManager
         }
     }
 
-    /// <summary>The connection's database and the lock name the server computes from it (<see cref="ComputeDbLockName"/>).</summary>
-    private async Task<(string Database, string Name)> DbLockNameAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first <c>GET_LOCK</c>, with the connection's database and the lock name the server computes from it
+    /// (<see cref="ComputeDbLockName"/>): the lock's answer is 1 (taken), 0 (held by another session) or null.
+    /// </summary>
+    private async Task<(string Database, string Name, long? Taken)> FirstTryDbLockAsync(MySqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new MySqlCommand(_sql.DbLockName, connection);
+        await using var command = new MySqlCommand(_sql.FirstTryDbLock, connection);
         command.Parameters.Add(new MySqlParameter("@lock_table", MySqlDbType.VarChar) { Value = _lockTableName });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.IsDBNull(0))
@@ -88,8 +87,10 @@ public sealed partial class MySqlMigrationManager
                 "The MySQL connection has no database (DATABASE() is NULL): name one in the connection string (Database=…); the migration tables are created there.");
         }
 
-        return (reader.GetString(0), reader.GetString(1));
+        return (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
     }
+
+    private static long? AsLong(object? value) => value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -109,8 +110,13 @@ public sealed partial class MySqlMigrationManager
             return;
         }
 
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await CreateOrUpgradeTablesAsync(connection, cancellationToken).ConfigureAwait(false);
+        await OnControlAsync(
+            async (connection, ct) =>
+            {
+                await CreateOrUpgradeTablesAsync(connection, ct).ConfigureAwait(false);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task CreateOrUpgradeTablesAsync(MySqlConnection connection, CancellationToken cancellationToken)
@@ -173,7 +179,7 @@ public sealed partial class MySqlMigrationManager
     }
 
     /// <inheritdoc/>
-    /// <remarks><c>RELEASE_LOCK</c> on the lock's connection, then the connection is closed. Does nothing when the lock is not held.</remarks>
+    /// <remarks><c>RELEASE_LOCK</c> on the lock's connection, which then serves the manager's own statements (closed when the release fails). Does nothing when the lock is not held.</remarks>
     /// <exception cref="InvalidOperationException"><c>RELEASE_LOCK</c> answered 0 (another session holds the lock) or NULL (no such lock): the lock was not this connection's.</exception>
     public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
     {
@@ -187,17 +193,21 @@ public sealed partial class MySqlMigrationManager
         {
             await using var release = new MySqlCommand(_sql.ReleaseDbLock, held.Connection);
             release.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = held.Name });
-            var answer = await release.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            if (answer is null or DBNull || Convert.ToInt64(answer, System.Globalization.CultureInfo.InvariantCulture) != 1)
+            var answer = AsLong(await release.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
+            if (answer != 1)
             {
                 throw new InvalidOperationException(
-                    $"RELEASE_LOCK('{held.Name}') answered {(answer is null or DBNull ? "NULL (no such lock)" : "0 (held by another session)")}: the database lock was not held by the database lock's connection.");
+                    $"RELEASE_LOCK('{held.Name}') answered {(answer is null ? "NULL (no such lock)" : "0 (held by another session)")}: the database lock was not held by the database lock's connection.");
             }
         }
-        finally
+        catch
         {
             await held.Connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
+
+        // Released: the connection, whose session holds nothing now, serves the manager's next statements.
+        await KeepAsControlAsync(held.Connection).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -205,20 +215,24 @@ public sealed partial class MySqlMigrationManager
     public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new MySqlCommand(_sql.List, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var statuses = new List<PersistedStatus>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            statuses.Add(StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)) with
+        return await OnControlAsync<IReadOnlyList<PersistedStatus>>(
+            async (connection, ct) =>
             {
-                BreaksOlderBuilds = reader.GetInt64(2) != 0,
-                Name = reader.IsDBNull(3) ? null : reader.GetString(3),
-            });
-        }
+                await using var command = new MySqlCommand(_sql.List, connection);
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                var statuses = new List<PersistedStatus>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    statuses.Add(StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)) with
+                    {
+                        BreaksOlderBuilds = reader.GetInt64(2) != 0,
+                        Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+                    });
+                }
 
-        return statuses;
+                return statuses;
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -228,11 +242,15 @@ public sealed partial class MySqlMigrationManager
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(order);
         var text = MigrationStatusText.ToText(status);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = OwnerCommand(_sql.Persist, connection, withLease: false);
-        command.Parameters.Add(new MySqlParameter("@order", MySqlDbType.Int64) { Value = order });
-        command.Parameters.Add(new MySqlParameter("@status", MySqlDbType.VarChar) { Value = text });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await OnControlAsync(
+            async (connection, ct) =>
+            {
+                await using var command = OwnerCommand(_sql.Persist, connection, withLease: false);
+                command.Parameters.Add(new MySqlParameter("@order", MySqlDbType.Int64) { Value = order });
+                command.Parameters.Add(new MySqlParameter("@status", MySqlDbType.VarChar) { Value = text });
+                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     // The session goes back to the pool (or keeps the database lock): leave its setting as it was. A connection that

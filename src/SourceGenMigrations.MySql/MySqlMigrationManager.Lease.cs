@@ -6,15 +6,50 @@ namespace SourceGenMigrations.MySql;
 public sealed partial class MySqlMigrationManager
 {
     /// <summary>
-    /// The lease operations in MySQL's dialect, each one round trip on a pooled connection. Without <c>RETURNING</c>, a
+    /// The lease operations in MySQL's dialect, each one round trip on the manager's connection. Without <c>RETURNING</c>, a
     /// statement that must say what it found is followed by a read of the row in the same command (and, for the take, in
     /// the same transaction), and the decision is made from that read, never from an affected-rows count.
     /// </summary>
     private sealed class LeaseStore(MySqlMigrationManager manager) : ILeaseStore
     {
-        public async Task<LeaseAttempt> TryTakeAsync(CancellationToken cancellationToken)
+        public Task<LeaseAttempt> TryTakeAsync(CancellationToken cancellationToken) =>
+            manager.OnControlAsync(TakeAsync, cancellationToken);
+
+        public Task<(LeaseExtension Outcome, DateTimeOffset ExpiresAt)> TryExtendAsync(CancellationToken cancellationToken) =>
+            manager.OnControlAsync(
+                async (connection, ct) =>
+                {
+                    await using var extend = manager.OwnerCommand(manager._sql.ExtendLease, connection, withLease: true);
+                    return await FirstValueAsync(extend, ct).ConfigureAwait(false) is DateTime extendedUntil
+                        ? (LeaseExtension.Extended, ToOffset(extendedUntil))
+                        : (LeaseExtension.Lost, default(DateTimeOffset));
+                },
+                cancellationToken);
+
+        public Task<bool> TryReleaseAsync(CancellationToken cancellationToken) =>
+            manager.OnControlAsync(
+                async (connection, ct) =>
+                {
+                    // A DELETE's count is the rows deleted in either affected-rows mode.
+                    await using var release = manager.OwnerCommand(manager._sql.ReleaseLease, connection, withLease: false);
+                    return await release.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                },
+                cancellationToken);
+
+        public Task<LeaseHolder?> ReadAsync(CancellationToken cancellationToken) =>
+            manager.OnControlAsync(
+                async (connection, ct) =>
+                {
+                    await using var command = new MySqlCommand(manager._sql.ReadLease, connection);
+                    await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    return await reader.ReadAsync(ct).ConfigureAwait(false)
+                        ? new LeaseHolder(reader.GetString(0), ToOffset(reader.GetDateTime(1)))
+                        : (LeaseHolder?)null;
+                },
+                cancellationToken);
+
+        private async Task<LeaseAttempt> TakeAsync(MySqlConnection connection, CancellationToken cancellationToken)
         {
-            await using var connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var take = manager.OwnerCommand(manager._sql.TakeLease, connection, withLease: true);
             LeaseHolder? holder = null;
             try
@@ -40,34 +75,6 @@ public sealed partial class MySqlMigrationManager
             }
 
             return new LeaseAttempt(holder?.OwnerId == manager.OwnerId, holder);
-        }
-
-        public async Task<(LeaseExtension Outcome, DateTimeOffset ExpiresAt)> TryExtendAsync(CancellationToken cancellationToken)
-        {
-            await using var connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var extend = manager.OwnerCommand(manager._sql.ExtendLease, connection, withLease: true);
-            return await FirstValueAsync(extend, cancellationToken).ConfigureAwait(false) is DateTime extendedUntil
-                ? (LeaseExtension.Extended, ToOffset(extendedUntil))
-                : (LeaseExtension.Lost, default);
-        }
-
-        public async Task<bool> TryReleaseAsync(CancellationToken cancellationToken)
-        {
-            await using var connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var release = manager.OwnerCommand(manager._sql.ReleaseLease, connection, withLease: false);
-
-            // A DELETE's count is the rows deleted in either affected-rows mode.
-            return await release.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }
-
-        public async Task<LeaseHolder?> ReadAsync(CancellationToken cancellationToken)
-        {
-            await using var connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new MySqlCommand(manager._sql.ReadLease, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new LeaseHolder(reader.GetString(0), ToOffset(reader.GetDateTime(1)))
-                : null;
         }
     }
 

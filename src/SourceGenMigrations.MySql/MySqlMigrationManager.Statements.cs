@@ -29,10 +29,13 @@ public sealed partial class MySqlMigrationManager
 
             // The database lock's name, computed by the server from its DATABASE() (lock names are server-wide, so two
             // databases on one server must not share one) and at most 64 characters (MySQL's limit): see ComputeDbLockName.
-            DbLockName =
+            // The first try answers the name too (one round trip on the path of every start); later tries pass it back.
+            FirstTryDbLock =
                 $"""
-                SELECT DATABASE(), IF(CHAR_LENGTH(n) <= {MaxLockNameLength}, n, CONCAT('{LockNamePrefix}', LEFT(SHA2(n, 256), {MaxLockNameLength - LockNamePrefix.Length})))
-                FROM (SELECT CONCAT('{LockNamePrefix}', DATABASE(), '.', @lock_table) AS n) AS name
+                SELECT DATABASE(), lock_name, GET_LOCK(lock_name, 0) FROM (
+                    SELECT IF(CHAR_LENGTH(n) <= {MaxLockNameLength}, n, CONCAT('{LockNamePrefix}', LEFT(SHA2(n, 256), {MaxLockNameLength - LockNamePrefix.Length}))) AS lock_name
+                    FROM (SELECT CONCAT('{LockNamePrefix}', DATABASE(), '.', @lock_table) AS n) AS full_name
+                ) AS name
                 """;
             TryDbLock = "SELECT GET_LOCK(@name, 0)";
             ReleaseDbLock = "SELECT RELEASE_LOCK(@name)";
@@ -149,7 +152,7 @@ public sealed partial class MySqlMigrationManager
             RollbackToSavepoint = "ROLLBACK TO SAVEPOINT " + Savepoint;
         }
 
-        public string DbLockName { get; }
+        public string FirstTryDbLock { get; }
 
         public string TryDbLock { get; }
 

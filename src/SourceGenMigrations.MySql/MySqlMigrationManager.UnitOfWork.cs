@@ -20,19 +20,23 @@ public sealed partial class MySqlMigrationManager
             return;
         }
 
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = OwnerCommand("", connection, withLease: false);
-        var sql = new StringBuilder(_sql.PendingPrefix);
-        for (var i = 0; i < migrations.Count; i++)
-        {
-            var index = Format(i);
-            sql.Append(i == 0 ? "\n" : ",\n").AppendFormat(CultureInfo.InvariantCulture, _sql.PendingRow, index);
-            command.Parameters.Add(new MySqlParameter("@order" + index, MySqlDbType.Int64) { Value = migrations[i].Order });
-            command.Parameters.Add(new MySqlParameter("@name" + index, MySqlDbType.VarChar) { Value = migrations[i].Name });
-        }
+        await OnControlAsync(
+            async (connection, ct) =>
+            {
+                await using var command = OwnerCommand("", connection, withLease: false);
+                var sql = new StringBuilder(_sql.PendingPrefix);
+                for (var i = 0; i < migrations.Count; i++)
+                {
+                    var index = Format(i);
+                    sql.Append(i == 0 ? "\n" : ",\n").AppendFormat(CultureInfo.InvariantCulture, _sql.PendingRow, index);
+                    command.Parameters.Add(new MySqlParameter("@order" + index, MySqlDbType.Int64) { Value = migrations[i].Order });
+                    command.Parameters.Add(new MySqlParameter("@name" + index, MySqlDbType.VarChar) { Value = migrations[i].Name });
+                }
 
-        command.CommandText = sql.Append(_sql.PendingSuffix).ToString();
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                command.CommandText = sql.Append(_sql.PendingSuffix).ToString();
+                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -231,6 +231,8 @@ public sealed partial class MySqlMigrationManager : ITransactionalMigrationManag
             await session.DisposeAsync().ConfigureAwait(false);
         }
 
+        await EndControlAsync().ConfigureAwait(false);
+
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);

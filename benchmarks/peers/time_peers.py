@@ -25,6 +25,8 @@ import subprocess
 import tempfile
 import time
 
+from peers_common import pg_database, psql, remove
+
 P = argparse.ArgumentParser()
 P.add_argument("--root", required=True)
 P.add_argument("--out", required=True)
@@ -60,14 +62,6 @@ db_root = os.environ.get("PEERS_DB_DIR") or tempfile.gettempdir()
 work = tempfile.mkdtemp(prefix="sgm-peers-proc-", dir=db_root)
 
 
-def remove(db):
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        try:
-            os.remove(db + suffix)
-        except FileNotFoundError:
-            pass
-
-
 def run(cmd):
     t = time.perf_counter_ns()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -89,30 +83,6 @@ PG_CONTENDERS = [
 ]
 if A.only:
     PG_CONTENDERS = [c for c in PG_CONTENDERS if c[0] in keep]
-
-
-def pg_settings(cs):
-    return {k.strip().lower(): v.strip() for k, v in (p.split("=", 1) for p in cs.split(";") if "=" in p)}
-
-
-def psql(sql):
-    """Runs sql on the server of PEERS_PG_CONNECTION_STRING; returns its output (unaligned, tuples only)."""
-    o = pg_settings(PG)
-    env = dict(os.environ, PGPASSWORD=o.get("password", ""))
-    r = subprocess.run(["psql", "-q", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", o.get("host", "127.0.0.1"), "-p", o.get("port", "5432"),
-                        "-U", o.get("username", "postgres"), "-d", o.get("database", "postgres"), "-c", sql],
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if r.returncode != 0:
-        raise SystemExit(f"psql failed: {r.stderr.decode()[-2000:]}")
-    return r.stdout.decode().strip()
-
-
-def pg_database(name):
-    """A new, empty database; returns its connection string."""
-    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    psql(f"CREATE DATABASE {name}")
-    parts = [p for p in PG.split(";") if p and not p.strip().lower().startswith("database=")]
-    return ";".join(parts + [f"Database={name}"])
 
 
 proc = {}  # (scenario, N, key) -> list of ms; PostgreSQL keys are prefixed "pg-"

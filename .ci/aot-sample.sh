@@ -24,11 +24,17 @@ echo "native binary: $(du -h "$binary" | cut -f1)"
 expect() { # expect PATTERN TEXT: fail with the text when the pattern is missing
   if ! grep -qE "$1" <<<"$2"; then echo "expected /$1/ in:"; echo "$2"; return 1; fi
 }
-check_status() { # the status table: 1-4 and 6 COMPLETED and enabled, 5 disabled and never run
+check_status() { # the status table (order, status, action, name, updated, applied by): 1-4 and 6 completed, 5 disabled and never run
   local text=$1
-  for order in 1 2 3 4 6; do expect "^ +$order +COMPLETED +yes " "$text"; done
-  expect "^ +5 +- +no +skip disabled +SourceGenMigrations.Sample.Migrations.CustomerOrderCountsV1" "$text"
+  expect "^order +status +action +name +updated +applied by$" "$text"
+  for order in 1 2 3 4 6; do expect "^ +$order +COMPLETED +skip completed +SourceGenMigrations\\.Sample\\.Migrations\\.[A-Za-z]+( |$)" "$text"; done
+  expect "^ +5 +- +skip disabled +SourceGenMigrations.Sample.Migrations.CustomerOrderCountsV1 +- +-$" "$text"
   expect "^up to date$" "$text"
+}
+check_operations() { # managers with IMigrationOperations (SQLite, PostgreSQL): when and by which build, and the lease
+  local text=$1
+  expect "^ +6 +COMPLETED +skip completed +[A-Za-z.]+ +[0-9-]+ [0-9:]+ +.* \\(SourceGenMigrations\\.(Hosted)?Sample [0-9]" "$text"
+  expect "^migration lease: none$" "$text"
 }
 
 work=$(mktemp -d)
@@ -36,6 +42,10 @@ PG_STOP=""
 MARIADB_STOP=""
 trap 'if [ -n "$PG_STOP" ]; then $PG_STOP >/dev/null 2>&1 || true; fi; if [ -n "$MARIADB_STOP" ]; then $MARIADB_STOP >/dev/null 2>&1 || true; sleep 1; fi; rm -rf "$work"' EXIT
 cd "$work"
+echo "--- SQLite: status before the first run reads only (no database file is created)"
+before=$("$binary" status 2>&1); echo "$before"
+expect "^5 migration\\(s\\) to run, from order 1 to 6$" "$before"
+[ ! -e sample.db ] || { echo "status created sample.db"; exit 1; }
 echo "--- SQLite: first run"
 first=$("$binary" 2>&1); echo "$first"
 expect "Migration 6 .*completed" "$first"
@@ -45,6 +55,17 @@ expect "Nothing to migrate" "$second"
 echo "--- SQLite: status"
 status=$("$binary" status 2>&1); echo "$status"
 check_status "$status"
+check_operations "$status"
+echo "--- SQLite: unlock with no lease held"
+unlock=$("$binary" unlock 2>&1); echo "$unlock"
+expect "^migration lease: none \\(nothing to release\\)$" "$unlock"
+echo "--- usage error"
+set +e
+usage=$("$binary" migrat 2>&1); code=$?
+set -e
+echo "$usage"
+[ "$code" -eq 2 ] || { echo "an unknown command must exit 2, not $code"; exit 1; }
+expect "^error: unknown command 'migrat'$" "$usage"
 echo "--- bad configuration"
 set +e
 bad=$(MIGRATION_DEADLINE_MILLISECONDS=soon "$binary" 2>&1); code=$?
@@ -63,6 +84,7 @@ second=$("$binary" --postgres "$pg" 2>&1); echo "$second"
 expect "Nothing to migrate" "$second"
 status=$("$binary" status --postgres "$pg" 2>&1); echo "$status"
 check_status "$status"
+check_operations "$status"
 set +e
 bad=$("$binary" --postgres "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2" 2>&1); code=$?
 set -e
@@ -98,9 +120,24 @@ fi
 hosted=$("$hosted_out/SourceGenMigrations.HostedSample" 2>&1); echo "$hosted"
 expect "Migration 6 .*completed" "$hosted"
 expect "Readiness after start-up: Healthy" "$hosted"
-set +e
-bad=$(Migration__DeadlineMilliseconds=ten "$hosted_out/SourceGenMigrations.HostedSample" 2>&1); code=$?
-set -e
-[ "$code" -ne 0 ] || { echo "$bad"; echo "a bad Migration:DeadlineMilliseconds must fail start-up"; exit 1; }
-expect "Migration:DeadlineMilliseconds must be an integer, but was 'ten'" "$bad"
+hosted_fails() { # hosted_fails PATTERN VARIABLE=VALUE: the hosted sample, given the variable, must fail start-up saying PATTERN
+  local out code
+  set +e
+  out=$(env "$2" "$hosted_out/SourceGenMigrations.HostedSample" 2>&1); code=$?
+  set -e
+  [ "$code" -ne 0 ] || { echo "$out"; echo "$2 must fail start-up"; exit 1; }
+  expect "$1" "$out"
+}
+hosted_fails "Migration:DeadlineMilliseconds must be an integer, but was 'ten'" Migration__DeadlineMilliseconds=ten
+echo "--- hosted sample: the migration command and the hosting modes"
+hosted_status=$("$hosted_out/SourceGenMigrations.HostedSample" status 2>&1); echo "$hosted_status"
+check_status "$hosted_status"
+check_operations "$hosted_status"
+waiting=$(Migration__Mode=WaitForCompletion "$hosted_out/SourceGenMigrations.HostedSample" 2>&1); echo "$waiting"
+expect "Every enabled migration is completed" "$waiting"
+expect "Readiness after start-up: Healthy" "$waiting"
+verified=$(Migration__Mode=Verify "$hosted_out/SourceGenMigrations.HostedSample" 2>&1); echo "$verified"
+expect "The database is up to date with this build" "$verified"
+expect "Readiness after start-up: Healthy" "$verified"
+hosted_fails "Migration:Mode must be Apply, WaitForCompletion or Verify, but was 'Wait'" Migration__Mode=Wait
 echo "NativeAOT samples: ok"

@@ -7,30 +7,29 @@ using SourceGenMigrations.PostgreSql;
 using SourceGenMigrations.Sample;
 using SourceGenMigrations.Sqlite;
 
-// The sample service: migrate the database at start-up (the common path), or show each migration's status.
-//   SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]
+// The sample service: migrate the database at start-up (the common path), or run another migration command.
+//   SourceGenMigrations.Sample [migrate|status|unlock [--force]] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]
 // PostgreSQL is used when --postgres or SAMPLE_POSTGRES_CONNECTION_STRING is given, MySQL/MariaDB when --mysql or
-// SAMPLE_MYSQL_CONNECTION_STRING is; otherwise the SQLite file sample.db in the working directory. MIGRATION_* environment variables configure the run (see the README).
+// SAMPLE_MYSQL_CONNECTION_STRING is; otherwise the SQLite file sample.db in the working directory. MIGRATION_* environment
+// variables configure the run (see the README). The commands, their exit codes, Ctrl-C and SIGTERM are
+// MigrationCommandLine's: what a Kubernetes Job or an operator runs against the service's own binary.
 return await SampleCommand.RunAsync(args).ConfigureAwait(false);
 
 internal static partial class SampleCommand
 {
-    private const string Usage = "usage: SourceGenMigrations.Sample [migrate|status] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]";
+    private const string Usage = "usage: SourceGenMigrations.Sample [command] [--sqlite <file>] [--postgres <connection string>] [--mysql <connection string>] [--verbose]";
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string command = "migrate";
         string sqliteFile = "sample.db";
         string? postgres = Environment.GetEnvironmentVariable("SAMPLE_POSTGRES_CONNECTION_STRING");
         string? mySql = Environment.GetEnvironmentVariable("SAMPLE_MYSQL_CONNECTION_STRING");
         var level = LogLevel.Information;
+        var command = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "migrate" or "status":
-                    command = args[i];
-                    break;
                 case "--sqlite" when i + 1 < args.Length:
                     sqliteFile = args[++i];
                     postgres = null;
@@ -49,12 +48,18 @@ internal static partial class SampleCommand
                     break;
                 case "-h" or "--help":
                     Console.WriteLine(Usage);
-                    return 0;
+                    Console.WriteLine(MigrationCommandLine.Usage("SourceGenMigrations.Sample"));
+                    return MigrationExitCodes.Success;
                 default:
-                    Console.Error.WriteLine($"error: unknown argument '{args[i]}'");
-                    Console.Error.WriteLine(Usage);
-                    return 2;
+                    // The command and its options (migrate, status, unlock --force, …): MigrationCommandLine reads them.
+                    command.Add(args[i]);
+                    break;
             }
+        }
+
+        if (command.Count == 0)
+        {
+            command.Add(MigrationCommandLine.MigrateCommand);
         }
 
         using var loggerFactory = LoggerFactory.Create(logging => logging
@@ -65,41 +70,20 @@ internal static partial class SampleCommand
                 console.TimestampFormat = "HH:mm:ss.fff ";
             }));
         var logger = loggerFactory.CreateLogger("SourceGenMigrations");
-        using var cancellation = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            cancellation.Cancel();
-        };
-
-        try
-        {
-            var manager = CreateManager(postgres, mySql, sqliteFile, logger, out var target);
-            await using var disposeManager = (IAsyncDisposable)manager;
-            if (command == "status")
+        return await MigrationCommandLine.RunAsync(
+            command,
+            () =>
             {
-                return await PrintStatusAsync(manager, logger, cancellation.Token).ConfigureAwait(false);
-            }
+                var manager = CreateManager(postgres, mySql, sqliteFile, logger, out var target);
+                if (command[0] == MigrationCommandLine.MigrateCommand)
+                {
+                    LogMigrating(logger, target);
+                }
 
-            LogMigrating(logger, target);
-            await GeneratedMigrations.RunAsync(manager, new MigrationOptions { Logger = logger }, cancellation.Token).ConfigureAwait(false);
-            return 0;
-        }
-        catch (MigrationException exception)
-        {
-            Console.Error.WriteLine($"error: {Describe(exception)}");
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            Console.Error.WriteLine("error: cancelled");
-            return 130;
-        }
-        catch (Exception exception) when (exception is ArgumentException or FormatException or NpgsqlException or MySqlException or InvalidOperationException)
-        {
-            Console.Error.WriteLine($"error: {Describe(exception)}");
-            return 1;
-        }
+                return manager;
+            },
+            GeneratedMigrations.Registrations,
+            new MigrationCommandLineOptions { RunOptions = new MigrationOptions { Logger = logger }, ProgramName = "SourceGenMigrations.Sample" }).ConfigureAwait(false);
     }
 
     private static IMigrationManager CreateManager(string? postgres, string? mySql, string sqliteFile, ILogger logger, out string target)
@@ -122,60 +106,6 @@ internal static partial class SampleCommand
         return new SqliteMigrationManager($"Data Source={sqliteFile}", new SqliteMigrationManagerOptions { Logger = logger });
     }
 
-    // What a run would do, from PlanAsync: no migration lock is taken, nothing runs, nothing but the data stores is written.
-    private static async Task<int> PrintStatusAsync(IMigrationManager manager, ILogger logger, CancellationToken cancellationToken)
-    {
-        var plan = await GeneratedMigrations.PlanAsync(manager, new MigrationOptions { Logger = logger }, cancellationToken).ConfigureAwait(false);
-        Console.WriteLine($"{"order",5}  {"status",-9}  {"enabled",-7}  {"action",-14}  name");
-        foreach (var entry in plan.Entries)
-        {
-            var status = entry.PersistedStatus is { } persisted ? MigrationStatusText.ToText(persisted) : "-";
-            Console.WriteLine($"{entry.Order,5}  {status,-9}  {(entry.Enabled ? "yes" : "no"),-7}  {ActionText(entry.Action),-14}  {entry.Name}");
-        }
-
-        foreach (var order in plan.UnknownPersistedOrders)
-        {
-            Console.WriteLine($"{order,5}  {"?",-9}  {"",-7}  {"unknown",-14}  (persisted, but not in this build's registry)");
-        }
-
-        if (plan.Error is { } error)
-        {
-            Console.Error.WriteLine($"error: a run would fail: {error.Message}");
-            return 1;
-        }
-
-        Console.WriteLine(plan.IsUpToDate ? "up to date" : $"{plan.RunCount} migration(s) to run");
-        return 0;
-    }
-
-    private static string ActionText(MigrationAction action) => action switch
-    {
-        MigrationAction.Run => "run",
-        MigrationAction.SkipCompleted => "skip completed",
-        _ => "skip disabled",
-    };
-
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Migrating {Target}")]
     private static partial void LogMigrating(ILogger logger, string target);
-
-    // The chain of messages, so a 3 a.m. reader sees the step and its cause on one line.
-    private static string Describe(Exception exception)
-    {
-        var parts = new List<string>();
-        for (Exception? current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is AggregateException aggregate && aggregate.InnerExceptions.Count > 1)
-            {
-                parts.Add(string.Join(" | ", aggregate.InnerExceptions.Select(Describe)));
-                break;
-            }
-
-            if (current is not AggregateException)
-            {
-                parts.Add(current.Message);
-            }
-        }
-
-        return string.Join(": ", parts);
-    }
 }

@@ -42,9 +42,15 @@ internal static class Workload
 
     /// <summary>
     /// Whether a contender's target is a PostgreSQL database (an Npgsql connection string, which contains '=') rather
-    /// than an SQLite file path.
+    /// than an SQLite file path or a MySQL database.
     /// </summary>
-    public static bool IsPostgres(string target) => target.Contains('=', StringComparison.Ordinal);
+    public static bool IsPostgres(string target) => target.Contains('=', StringComparison.Ordinal) && !IsMySql(target);
+
+    /// <summary>
+    /// Whether a contender's target is a MySQL or MariaDB database: a MySqlConnector connection string, which the
+    /// benchmarks write with <c>Server=</c> (the PostgreSQL ones with <c>Host=</c>).
+    /// </summary>
+    public static bool IsMySql(string target) => target.StartsWith("Server=", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A Microsoft.Data.Sqlite connection string for a database file.</summary>
     public static string ConnectionString(string file) => "Data Source=" + file;
@@ -58,7 +64,7 @@ internal static class Workload
         if (args.Length < 2 || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
             || count < 1 || count > MaxCount)
         {
-            throw new ArgumentException($"usage: {name} <SQLite file | PostgreSQL connection string> <N: 1..{MaxCount}> [flags]");
+            throw new ArgumentException($"usage: {name} <SQLite file | PostgreSQL or MySQL connection string> <N: 1..{MaxCount}> [flags]");
         }
 
         return (args[0], count, args[2..]);

@@ -88,6 +88,8 @@ public sealed partial class MySqlMigrationManager
                 """;
             ReleaseLease = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = @owner";
             ReadLease = $"SELECT owner_id, expires_at FROM {lockTable} WHERE lock_id = 1";
+            ReadLeaseWithClock = $"SELECT owner_id, acquired_at, expires_at, {Now} FROM {lockTable} WHERE lock_id = 1";
+            DeleteLeaseOf = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = @owner";
 
             // The name only where a build that does not know the migration must say which one stops it.
             List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
@@ -111,11 +113,11 @@ public sealed partial class MySqlMigrationManager
                     {StatusTableSchema.AppliedBy} = IF({StatusTableSchema.Status} <> '{Completed}', VALUES({StatusTableSchema.AppliedBy}), {StatusTableSchema.AppliedBy}),
                     {StatusTableSchema.Status} = IF({StatusTableSchema.Status} <> '{Completed}', VALUES({StatusTableSchema.Status}), {StatusTableSchema.Status})
                 """;
-            PendingRow = $"(@order{{0}}, '{MigrationStatusText.Pending}', {Now}, @name{{0}}, @owner)";
+            PendingRow = $"(@order{{0}}, '{MigrationStatusText.Pending}', {Now}, @name{{0}}, @applied_by{{0}})";
 
             // The fenced write of STARTED, COMPLETED and FAILED, run inside a transaction: the lease row is read first,
             // then the status is written unless the row is COMPLETED (with @breaks, the BreaksOlderBuilds flag to store or
-            // NULL to keep the stored one), then it is read back locked. The caller commits
+            // NULL to keep the stored one, and @applied_by, the owner and the build), then it is read back locked. The caller commits
             // only when the lease read shows this owner and the status is the one written (see WriteFencedAsync).
             // STARTED in a migration's transaction reads the lease without a lock (a lock would stay until the migration
             // commits and keep the heartbeat from extending the lease; being the transaction's first read, it sees the
@@ -125,12 +127,12 @@ public sealed partial class MySqlMigrationManager
                 $"""
                 SELECT owner_id FROM {lockTable} WHERE lock_id = 1{leaseLock};
                 INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                VALUES (@order, @status, {Now}, @name, @owner, @breaks)
+                VALUES (@order, @status, {Now}, @name, @applied_by, @breaks)
                 ON DUPLICATE KEY UPDATE
                     {StatusTableSchema.BreaksOlderBuilds} = IF({StatusIsOpen}, COALESCE(@breaks, {StatusTableSchema.BreaksOlderBuilds}), {StatusTableSchema.BreaksOlderBuilds}),
                     {StatusTableSchema.UpdatedAt} = IF({StatusIsOpen}, {Now}, {StatusTableSchema.UpdatedAt}),
                     {StatusTableSchema.Name} = IF({StatusIsOpen}, @name, {StatusTableSchema.Name}),
-                    {StatusTableSchema.AppliedBy} = IF({StatusIsOpen}, @owner, {StatusTableSchema.AppliedBy}),
+                    {StatusTableSchema.AppliedBy} = IF({StatusIsOpen}, @applied_by, {StatusTableSchema.AppliedBy}),
                     {StatusTableSchema.Status} = IF({StatusIsOpen}, @status, {StatusTableSchema.Status});
                 SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = @order FOR UPDATE
                 """;
@@ -145,7 +147,7 @@ public sealed partial class MySqlMigrationManager
                 UPDATE {lockTable} SET expires_at = {Expiry} WHERE lock_id = 1 AND owner_id = @owner;
                 SELECT expires_at FROM {lockTable} WHERE lock_id = 1 AND owner_id = @owner FOR UPDATE;
                 UPDATE {statusTable} SET {StatusTableSchema.Status} = '{Completed}', {StatusTableSchema.UpdatedAt} = {Now},
-                    {StatusTableSchema.Name} = @name, {StatusTableSchema.AppliedBy} = @owner, {StatusTableSchema.BreaksOlderBuilds} = @breaks
+                    {StatusTableSchema.Name} = @name, {StatusTableSchema.AppliedBy} = @applied_by, {StatusTableSchema.BreaksOlderBuilds} = @breaks
                 WHERE {StatusTableSchema.Order} = @order
                 """;
             ReleaseSavepoint = "RELEASE SAVEPOINT " + Savepoint;
@@ -173,6 +175,11 @@ public sealed partial class MySqlMigrationManager
         public string ReleaseLease { get; }
 
         public string ReadLease { get; }
+
+        /// <summary>The lease row with the server's clock (operations).</summary>
+        public string ReadLeaseWithClock { get; }
+
+        public string DeleteLeaseOf { get; }
 
         public string List { get; }
 

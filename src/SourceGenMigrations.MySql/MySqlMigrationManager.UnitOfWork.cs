@@ -31,6 +31,7 @@ public sealed partial class MySqlMigrationManager
                     sql.Append(i == 0 ? "\n" : ",\n").AppendFormat(CultureInfo.InvariantCulture, _sql.PendingRow, index);
                     command.Parameters.Add(new MySqlParameter("@order" + index, MySqlDbType.Int64) { Value = migrations[i].Order });
                     command.Parameters.Add(new MySqlParameter("@name" + index, MySqlDbType.VarChar) { Value = migrations[i].Name });
+                    command.Parameters.Add(new MySqlParameter("@applied_by" + index, MySqlDbType.VarChar) { Value = StatusTableSchema.AppliedByValue(OwnerId, migrations[i]) });
                 }
 
                 command.CommandText = sql.Append(_sql.PendingSuffix).ToString();
@@ -160,6 +161,7 @@ public sealed partial class MySqlMigrationManager
                 complete.Parameters.Add(new MySqlParameter("@order", MySqlDbType.Int64) { Value = Migration.Order });
                 complete.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = Migration.Name });
                 complete.Parameters.Add(new MySqlParameter("@breaks", MySqlDbType.Bool) { Value = Migration.BreaksOlderBuilds });
+                complete.Parameters.Add(new MySqlParameter("@applied_by", MySqlDbType.VarChar) { Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
                 if (await FirstValueAsync(complete, cancellationToken).ConfigureAwait(false) is null)
                 {
                     // The lease is another runner's (or gone): the disposal rolls everything back.
@@ -319,6 +321,7 @@ public sealed partial class MySqlMigrationManager
             command.Parameters.Add(new MySqlParameter("@status", MySqlDbType.VarChar) { Value = MigrationStatusText.ToText(status) });
             command.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = Migration.Name });
             command.Parameters.Add(new MySqlParameter("@breaks", MySqlDbType.Bool) { Value = breaks is { } b ? b : DBNull.Value });
+            command.Parameters.Add(new MySqlParameter("@applied_by", MySqlDbType.VarChar) { Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
             string? owner = null;
             string? written = null;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))

@@ -27,8 +27,9 @@ internal abstract class UnitOfWorkSession : IAsyncDisposable
     public MigrationDescriptor Migration { get; }
 
     /// <summary>
-    /// Transactional: begins the transaction on the connection served to the migration, writes STARTED in it and marks a
-    /// savepoint for <see cref="FailAsync"/>. Otherwise: writes STARTED in a commit of its own.
+    /// Transactional: begins the transaction on the connection served to the migration and checks, in it, that the
+    /// migration is not COMPLETED and the lease is ours (SQLite and MySQL write STARTED there and mark a savepoint for
+    /// <see cref="FailAsync"/>; PostgreSQL only reads). Otherwise: writes STARTED in a commit of its own.
     /// </summary>
     public abstract Task<StatusWriteOutcome> BeginAsync(CancellationToken cancellationToken);
 
@@ -39,8 +40,8 @@ internal abstract class UnitOfWorkSession : IAsyncDisposable
     public abstract Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Transactional: rolls back to the savepoint (the migration's statements; a transaction the migration ended is
-    /// replaced by a new one), writes FAILED and commits. Otherwise: writes FAILED in a commit of its own.
+    /// Transactional: rolls back the migration's statements (to the savepoint, or the whole transaction; a transaction the
+    /// migration ended is replaced by a new one) and writes FAILED. Otherwise: writes FAILED in a commit of its own.
     /// </summary>
     public abstract Task<StatusWriteOutcome> FailAsync(CancellationToken cancellationToken);
 
@@ -133,6 +134,14 @@ internal sealed partial class ManagedUnitOfWork : MigrationUnitOfWork
         }
 
         var outcome = await _session.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        if (outcome == StatusWriteOutcome.CompletedAlready)
+        {
+            // A manager that checks only at the end (PostgreSQL reads the status when the transaction begins, but nothing
+            // locks it until COMPLETED is written): another runner completed it meanwhile, so this one's lease had lapsed.
+            throw new InvalidOperationException(
+                $"The {Migration} is COMPLETED already: another runner completed it while this one ran it, so this runner's lease was lost. The migration's statements were rolled back.");
+        }
+
         if (outcome == StatusWriteOutcome.LeaseLost)
         {
             var lost = await _session.DescribeLeaseAsync(cancellationToken).ConfigureAwait(false);

@@ -51,7 +51,6 @@ public sealed partial class PostgreSqlMigrationManager
             Release = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $1";
             // The name only where a build that does not know the migration must say which one stops it.
             List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
-            StatusOf = $"SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $1";
             const string SetColumns =
                 $"""
                 {StatusTableSchema.Status} = EXCLUDED.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = EXCLUDED.{StatusTableSchema.UpdatedAt},
@@ -86,23 +85,41 @@ public sealed partial class PostgreSqlMigrationManager
                 RETURNING txid_current()
                 """;
 
-            // COMPLETED ($1 order, $2 name, $3 applied_by, $5 BreaksOlderBuilds) and the lease's extension inside the migration's transaction ($4: its
-            // id). A transaction the migration ended has another id (or none yet), so nothing is written outside it.
+            // The start of a transactional migration, in its transaction (with Npgsql's BEGIN, one round trip, nothing
+            // written): the transaction's id ($1 order, $2 owner), the migration's status, and whether the lease is ours.
+            BeginInTransaction =
+                $"""
+                SELECT txid_current(), (SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $1),
+                    EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $2)
+                """;
+
+            // COMPLETED ($1 order, $2 name, $3 applied_by, $4 BreaksOlderBuilds) and the lease's extension ($5 owner, $6
+            // lease), in the migration's transaction ($7: its id; a transaction the migration ended has another id, or
+            // none yet). The fence: unless the status was written (not COMPLETED already, the same transaction) and the
+            // lease row is this owner's, the division by zero fails the statement, the transaction is aborted, and the
+            // COMMIT sent in the same round trip is never run (a subquery's count cannot be folded at plan time).
             CompleteInTransaction =
                 $"""
-                UPDATE {statusTable} SET {StatusTableSchema.Status} = '{MigrationStatusText.Completed}', {StatusTableSchema.UpdatedAt} = clock_timestamp(),
-                    {StatusTableSchema.Name} = $2, {StatusTableSchema.AppliedBy} = $3, {StatusTableSchema.BreaksOlderBuilds} = $5
-                WHERE {StatusTableSchema.Order} = $1 AND txid_current_if_assigned() = $4
-                """;
-            // The lease's extension inside the migration's transaction ($1 owner, $2 lease, $3 its id), and its fence: when
-            // the row is not this owner's, the division by zero fails the statement, the transaction is aborted, and the
-            // COMMIT sent in the same round trip is never run (a subquery's count cannot be folded at plan time).
-            ExtendOrFailInTransaction =
-                $"""
-                WITH extended AS (
-                    UPDATE {lockTable} SET expires_at = clock_timestamp() + $2
-                    WHERE lock_id = 1 AND owner_id = $1 AND txid_current_if_assigned() = $3 RETURNING 1)
+                WITH completed AS (
+                    INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
+                    SELECT $1, '{MigrationStatusText.Completed}', clock_timestamp(), $2, $3, $4
+                    WHERE txid_current_if_assigned() = $7
+                    ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns},
+                        {StatusTableSchema.BreaksOlderBuilds} = EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}
+                    WHERE s.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}'
+                    RETURNING 1),
+                extended AS (
+                    UPDATE {lockTable} SET expires_at = clock_timestamp() + $6
+                    WHERE lock_id = 1 AND owner_id = $5 AND EXISTS (SELECT 1 FROM completed)
+                    RETURNING 1)
                 SELECT 1 / (SELECT count(*)::int FROM extended)
+                """;
+
+            // Why CompleteInTransaction's fence failed, asked after its rollback ($1 order, $2 owner).
+            StatusAndLease =
+                $"""
+                SELECT (SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $1),
+                    EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $2)
                 """;
         }
 
@@ -133,17 +150,17 @@ public sealed partial class PostgreSqlMigrationManager
 
         public string List { get; }
 
-        public string StatusOf { get; }
-
         public string Persist { get; }
 
         public string Pending { get; }
 
         public string WriteFenced { get; }
 
+        public string BeginInTransaction { get; }
+
         public string CompleteInTransaction { get; }
 
-        public string ExtendOrFailInTransaction { get; }
+        public string StatusAndLease { get; }
 
         public static string TypeName(StatusColumnKind kind) => kind == StatusColumnKind.Boolean ? "boolean" : "text";
     }

@@ -33,11 +33,14 @@ public sealed partial class PostgreSqlMigrationManager
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Opens a connection of the data source for the migration. Transactional: begins a transaction on it and, in one round
-    /// trip, writes <c>STARTED</c> (only when the migration is not <c>COMPLETED</c> and the lease is this runner's) and
-    /// marks a savepoint; <see cref="MigrationUnitOfWork.CompleteAsync"/> writes <c>COMPLETED</c> and extends the lease in
-    /// the same transaction (only while the lease is still this runner's), then commits: one durable commit.
-    /// Non-transactional: <c>STARTED</c> in a commit of its own, and a connection without a transaction.
+    /// Opens a connection of the data source for the migration (transactional migrations of one run share one).
+    /// Transactional: begins a transaction on it and, in the same round trip, reads the migration's status and the lease
+    /// (nothing is written: the migration must not be <c>COMPLETED</c> and the lease must be this runner's);
+    /// <see cref="MigrationUnitOfWork.CompleteAsync"/> writes <c>COMPLETED</c> and extends the lease in that transaction
+    /// (only while the lease is still this runner's and the migration not <c>COMPLETED</c>) and commits, in one round trip:
+    /// one durable commit per migration. <c>STARTED</c> is not written for it: inside its transaction nobody else could
+    /// see it, and a crash rolls the migration back with it. Non-transactional: <c>STARTED</c> in a commit of its own, and
+    /// a connection without a transaction.
     /// </remarks>
     public async Task<MigrationUnitOfWork?> BeginMigrationAsync(MigrationDescriptor migration, CancellationToken cancellationToken)
     {
@@ -121,7 +124,7 @@ public sealed partial class PostgreSqlMigrationManager
             var sql = manager._sql;
             if (!Migration.Transactional)
             {
-                var outcome = await WriteFencedAsync(null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
+                var outcome = await WriteFencedAsync(connection: null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
                 if (outcome == StatusWriteOutcome.Written)
                 {
                     Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -132,26 +135,20 @@ public sealed partial class PostgreSqlMigrationManager
 
             Connection = manager.TakeIdleConnection() ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var batch = new NpgsqlBatch(Connection, Transaction);
-            batch.BatchCommands.Add(FencedWrite(MigrationStatus.Started));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT sgm_migration"));
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    _transactionId = reader.GetInt64(0);
-                    return StatusWriteOutcome.Written;
-                }
-            }
-
-            return await WhyNotWrittenAsync(Connection, Transaction, cancellationToken).ConfigureAwait(false);
+            await using var begin = new NpgsqlCommand(sql.BeginInTransaction, Connection, Transaction);
+            begin.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+            begin.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            await using var reader = await begin.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _transactionId = reader.GetInt64(0);
+            return Outcome(reader.IsDBNull(1) ? null : reader.GetString(1), leaseIsOurs: reader.GetBoolean(2));
         }
 
         public override async Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken)
         {
             if (!Migration.Transactional)
             {
-                return await WriteFencedAsync(null, MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
+                return await WriteFencedAsync(connection: null, MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
             }
 
             // COMPLETED, the lease's extension (the fence) and COMMIT in one round trip: one durable commit, no waiting
@@ -161,14 +158,11 @@ public sealed partial class PostgreSqlMigrationManager
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
-            complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
             complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
-            var extend = new NpgsqlBatchCommand(manager._sql.ExtendOrFailInTransaction);
-            extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
-            extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
-            extend.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+            complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            complete.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
+            complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
             batch.BatchCommands.Add(complete);
-            batch.BatchCommands.Add(extend);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             try
             {
@@ -178,10 +172,13 @@ public sealed partial class PostgreSqlMigrationManager
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DivisionByZero)
             {
-                // Only the fence divides: the status update and the COMMIT cannot raise it.
-                // The row BeginAsync wrote in this transaction is missing only when the migration ended the transaction.
-                return complete.RecordsAffected == 1
-                    ? StatusWriteOutcome.LeaseLost
+                // Only the fence divides. Which part failed is asked once the transaction is rolled back: the lease, or
+                // a migration completed meanwhile; with both in order, the transaction was no longer the one begun here
+                // (the migration ended it with SQL and began another).
+                await EndTransactionAsync().ConfigureAwait(false);
+                var outcome = await StatusAndLeaseAsync(Connection!, cancellationToken).ConfigureAwait(false);
+                return outcome != StatusWriteOutcome.Written
+                    ? outcome
                     : throw new TransactionMisuseException(ManagedUnitOfWork.EndedMessage(Migration), innerException: null);
             }
         }
@@ -192,20 +189,11 @@ public sealed partial class PostgreSqlMigrationManager
             {
                 try
                 {
-                    // Undo the migration's statements (also after one of them failed), keep STARTED, write FAILED, commit.
-                    await using (var rollback = new NpgsqlCommand("ROLLBACK TO SAVEPOINT sgm_migration", Connection, Transaction))
-                    {
-                        await rollback.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    var outcome = await WriteFencedAsync(Transaction, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
-                    if (outcome == StatusWriteOutcome.LeaseLost)
-                    {
-                        return outcome;
-                    }
-
-                    await Transaction!.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return outcome;
+                    // Undo the migration's statements (also after one of them failed), then FAILED in a commit of its own
+                    // on the same connection.
+                    await Transaction!.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    await EndTransactionAsync().ConfigureAwait(false);
+                    return await WriteFencedAsync(Connection, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
                 {
@@ -216,7 +204,7 @@ public sealed partial class PostgreSqlMigrationManager
             }
 
             await EndTransactionAsync().ConfigureAwait(false);
-            return await WriteFencedAsync(null, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
+            return await WriteFencedAsync(connection: null, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
         }
 
         public override bool IsNestedTransactionError(Exception failure)
@@ -296,37 +284,46 @@ public sealed partial class PostgreSqlMigrationManager
             return command;
         }
 
-        /// <summary>The fenced write on <paramref name="transaction"/>'s connection, or on its own (autocommit) when null.</summary>
-        private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlTransaction? transaction, MigrationStatus status, CancellationToken cancellationToken)
+        /// <summary>The fenced write in a commit of its own, on <paramref name="connection"/> or on a connection opened for it.</summary>
+        private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlConnection? connection, MigrationStatus status, CancellationToken cancellationToken)
         {
-            var connection = transaction?.Connection ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var on = connection ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await using var batch = new NpgsqlBatch(connection, transaction);
+                await using var batch = new NpgsqlBatch(on);
                 batch.BatchCommands.Add(FencedWrite(status));
                 if (await batch.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
                 {
                     return StatusWriteOutcome.Written;
                 }
 
-                return await WhyNotWrittenAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                var outcome = await StatusAndLeaseAsync(on, cancellationToken).ConfigureAwait(false);
+                return outcome == StatusWriteOutcome.Written ? StatusWriteOutcome.LeaseLost : outcome;
             }
             finally
             {
-                if (transaction is null)
+                if (connection is null)
                 {
-                    await connection.DisposeAsync().ConfigureAwait(false);
+                    await on.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
 
-        private async Task<StatusWriteOutcome> WhyNotWrittenAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+        /// <summary>Reads the migration's status and the lease (outside any transaction of the migration's).</summary>
+        private async Task<StatusWriteOutcome> StatusAndLeaseAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
         {
-            await using var statusOf = new NpgsqlCommand(manager._sql.StatusOf, connection, transaction);
-            statusOf.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
-            return await statusOf.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string == MigrationStatusText.Completed
-                ? StatusWriteOutcome.CompletedAlready
-                : StatusWriteOutcome.LeaseLost;
+            await using var command = new NpgsqlCommand(manager._sql.StatusAndLease, connection);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return Outcome(reader.IsDBNull(0) ? null : reader.GetString(0), leaseIsOurs: reader.GetBoolean(1));
         }
+
+        /// <summary>What a migration's status and the lease allow: COMPLETED wins (nothing to do), then a lost lease.</summary>
+        private static StatusWriteOutcome Outcome(string? status, bool leaseIsOurs) =>
+            status == MigrationStatusText.Completed ? StatusWriteOutcome.CompletedAlready
+            : !leaseIsOurs ? StatusWriteOutcome.LeaseLost
+            : StatusWriteOutcome.Written;
     }
 }

@@ -26,9 +26,10 @@ namespace SourceGenMigrations.PostgreSql;
 /// <c>INSERT … ON CONFLICT DO UPDATE … WHERE expired</c>, extended by the heartbeat, deleted by its owner on release.
 /// A runner that finds the lease held waits, polling every <see cref="PostgreSqlMigrationManagerOptions.PollInterval"/>.</para>
 /// <para><b>Unit of work</b> (<see cref="ITransactionalMigrationManager"/>): a transactional migration gets a connection
-/// of its own from the data source with a transaction begun on it, which also writes its <c>STARTED</c> status (only
-/// when it is not <c>COMPLETED</c> and the lease is this runner's) and, at the end, its <c>COMPLETED</c> status together
-/// with the lease's extension (only while the lease is still this runner's): one durable commit. Commands made on the
+/// of its own from the data source with a transaction begun on it, in which the manager checks (reading only) that the
+/// migration is not <c>COMPLETED</c> and the lease is this runner's and, at the end, writes its <c>COMPLETED</c> status
+/// together with the lease's extension (only while the lease is still this runner's and the migration not
+/// <c>COMPLETED</c>): one durable commit. Commands made on the
 /// served connection (<c>connection.CreateCommand()</c>, <c>new NpgsqlCommand(sql, connection)</c>) join the
 /// transaction with nothing to set. A non-transactional migration gets a connection without a transaction, for
 /// statements such as <c>CREATE INDEX CONCURRENTLY</c>, and its statuses are commits of their own.</para>

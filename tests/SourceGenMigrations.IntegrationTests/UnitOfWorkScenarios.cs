@@ -26,7 +26,7 @@ public abstract class UnitOfWorkScenarios
 
     private static DbConnection Served(MigrationContext context) => Assert.IsAssignableFrom<DbConnection>(context.Services!.GetService(typeof(DbConnection)));
 
-    private static async Task<MigrationException> RunExpectingFailureAsync(DbTarget db, IReadOnlyList<MigrationRegistration> registrations, ManagerSettings? settings = null, MigrationOptions? options = null)
+    protected static async Task<MigrationException> RunExpectingFailureAsync(DbTarget db, IReadOnlyList<MigrationRegistration> registrations, ManagerSettings? settings = null, MigrationOptions? options = null)
     {
         var manager = db.CreateManager(settings);
         try
@@ -39,7 +39,7 @@ public abstract class UnitOfWorkScenarios
         }
     }
 
-    private static string FullText(Exception e) => ManagerScenarios.FullText(e);
+    protected static string FullText(Exception e) => ManagerScenarios.FullText(e);
 
     /// <summary>The provider's connection as the typed helper returns it (<c>GetSqliteConnection</c>, <c>GetNpgsqlConnection</c>).</summary>
     protected abstract DbConnection TypedConnection(MigrationContext context);
@@ -307,4 +307,56 @@ public sealed class PostgreSqlUnitOfWorkTests : UnitOfWorkScenarios, IPostgresTe
 
     protected override async Task CommitTheManagersTransactionAsync(MigrationContext context, CancellationToken cancellationToken) =>
         await ((NpgsqlTransaction)context.Services!.GetService(typeof(NpgsqlTransaction))!).CommitAsync(cancellationToken);
+
+    // Npgsql sees the transaction open again after "COMMIT; BEGIN" in one command; the transaction id written at the start
+    // of the migration is what tells that the transaction completing it is another one.
+    [DbFact]
+    public async Task A_migration_that_commits_and_begins_again_with_SQL_is_not_completed_in_the_new_transaction()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, ct) =>
+            {
+                await DbTarget.InsertSideEffectAsync(context, ct);
+                await using var command = new NpgsqlCommand("COMMIT; BEGIN", SourceGenMigrations.PostgreSql.PostgreSqlMigrationContextExtensions.GetNpgsqlConnection(context));
+                await command.ExecuteNonQueryAsync(ct);
+            }, name: "App.CommitsWithSql"),
+        };
+
+        var error = await RunExpectingFailureAsync(db, registrations);
+
+        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Contains("migration 1 (App.CommitsWithSql) committed or rolled back the transaction the manager runs it in", FullText(error), StringComparison.Ordinal);
+        Assert.Equal("FAILED", (await db.StatusesAsync())[1]);
+        Assert.Equal(1, await db.SideEffectCountAsync(1)); // what it committed itself stays
+        Assert.Empty(await db.ReadLeaseAsync());
+    }
+
+    // The manager reads the status when the migration's transaction begins and writes nothing until COMPLETED: a runner
+    // that completed the migration meanwhile (this one's lease had lapsed) is caught by COMPLETED's fence, and this
+    // runner's statements are rolled back rather than committed a second time.
+    [DbFact]
+    public async Task A_migration_completed_by_another_runner_while_it_ran_is_rolled_back_not_applied_twice()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        var registrations = new[]
+        {
+            new MigrationRegistration(1, async (context, ct) =>
+            {
+                await DbTarget.InsertSideEffectAsync(context, ct);
+                await db.ExecuteAsync($"UPDATE {db.StatusTable} SET status = 'COMPLETED' WHERE migration_order = 1");
+            }, name: "App.CompletedElsewhere"),
+        };
+
+        var error = await RunExpectingFailureAsync(db, registrations);
+
+        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Contains("migration 1 (App.CompletedElsewhere) is COMPLETED already: another runner completed it while this one ran it", FullText(error), StringComparison.Ordinal);
+        Assert.Equal("COMPLETED", (await db.StatusesAsync())[1]);
+        Assert.Equal(0, await db.SideEffectCountAsync(1));
+        Assert.Empty(await db.ReadLeaseAsync());
+    }
 }

@@ -9,5 +9,11 @@ if (args is ["--verify-durability", var output])
     return DurabilityCheck.Run(output);
 }
 
+// -- --interleaved-postgres-durable ROUNDS: case (c) in process with the contenders interleaved (InterleavedRuns).
+if (args is ["--interleaved-postgres-durable", var rounds])
+{
+    return InterleavedRuns.PostgresDurableFresh(int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(NoOpBenchmarks).Assembly).Run(args);
 return 0;

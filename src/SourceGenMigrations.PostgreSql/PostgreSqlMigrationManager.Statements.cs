@@ -50,7 +50,7 @@ public sealed partial class PostgreSqlMigrationManager
             Extend = $"UPDATE {lockTable} SET expires_at = clock_timestamp() + $2 WHERE lock_id = 1 AND owner_id = $1 RETURNING expires_at";
             Release = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $1";
             // The name only where a build that does not know the migration must say which one stops it.
-            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
+            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
             StatusOf = $"SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $1";
             const string SetColumns =
                 $"""
@@ -74,24 +74,25 @@ public sealed partial class PostgreSqlMigrationManager
 
             // The fenced write of STARTED, COMPLETED and FAILED: only while this owner ($4) holds the lease row, and never
             // over COMPLETED; $5 is the BreaksOlderBuilds flag to store, or NULL to keep the stored one; $6 the applied_by
-            // value. Returns the transaction id, which the commit of a transactional migration checks.
+            // value; $7 a SQL file's checksum (NULL for a method). Returns the transaction id, which the commit of a
+            // transactional migration checks.
             WriteFenced =
                 $"""
-                INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                SELECT $1, $2, clock_timestamp(), $3, $6, $5
+                INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum})
+                SELECT $1, $2, clock_timestamp(), $3, $6, $5, $7
                 WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $4)
-                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns},
+                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns}, {StatusTableSchema.Checksum} = EXCLUDED.{StatusTableSchema.Checksum},
                     {StatusTableSchema.BreaksOlderBuilds} = coalesce(EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}, s.{StatusTableSchema.BreaksOlderBuilds})
                 WHERE s.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}'
                 RETURNING txid_current()
                 """;
 
-            // COMPLETED ($1 order, $2 name, $3 applied_by, $5 BreaksOlderBuilds) and the lease's extension inside the migration's transaction ($4: its
+            // COMPLETED ($1 order, $2 name, $3 applied_by, $5 BreaksOlderBuilds, $6 checksum) and the lease's extension inside the migration's transaction ($4: its
             // id). A transaction the migration ended has another id (or none yet), so nothing is written outside it.
             CompleteInTransaction =
                 $"""
                 UPDATE {statusTable} SET {StatusTableSchema.Status} = '{MigrationStatusText.Completed}', {StatusTableSchema.UpdatedAt} = clock_timestamp(),
-                    {StatusTableSchema.Name} = $2, {StatusTableSchema.AppliedBy} = $3, {StatusTableSchema.BreaksOlderBuilds} = $5
+                    {StatusTableSchema.Name} = $2, {StatusTableSchema.AppliedBy} = $3, {StatusTableSchema.BreaksOlderBuilds} = $5, {StatusTableSchema.Checksum} = $6
                 WHERE {StatusTableSchema.Order} = $1 AND txid_current_if_assigned() = $4
                 """;
             // The lease's extension inside the migration's transaction ($1 owner, $2 lease, $3 its id), and its fence: when

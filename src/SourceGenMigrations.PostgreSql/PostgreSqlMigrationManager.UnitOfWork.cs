@@ -163,6 +163,7 @@ public sealed partial class PostgreSqlMigrationManager
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
             complete.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = Migration.BreaksOlderBuilds });
+            complete.Parameters.Add(ChecksumParameter());
             var extend = new NpgsqlBatchCommand(manager._sql.ExtendOrFailInTransaction);
             extend.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
             extend.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
@@ -293,8 +294,13 @@ public sealed partial class PostgreSqlMigrationManager
                 ? new NpgsqlParameter<bool> { TypedValue = breaks }
                 : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
+            command.Parameters.Add(ChecksumParameter());
             return command;
         }
+
+        private NpgsqlParameter ChecksumParameter() => Migration.Checksum is { } checksum
+            ? new NpgsqlParameter<string> { TypedValue = checksum }
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
 
         /// <summary>The fenced write on <paramref name="transaction"/>'s connection, or on its own (autocommit) when null.</summary>
         private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlTransaction? transaction, MigrationStatus status, CancellationToken cancellationToken)

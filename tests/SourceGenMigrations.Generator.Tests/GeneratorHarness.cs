@@ -43,6 +43,7 @@ internal static partial class GeneratorHarness
     {
         ["build_property.RootNamespace"] = "TestProject",
         ["build_property.SourceGenMigrationsNamespace"] = string.Empty,
+        ["build_property.MSBuildProjectDirectory"] = "/project",
     };
 
     public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null) =>

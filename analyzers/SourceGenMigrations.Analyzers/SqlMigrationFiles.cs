@@ -15,20 +15,18 @@ namespace SourceGenMigrations.Analyzers;
 /// </summary>
 internal static class SqlMigrationFiles
 {
-    /// <summary>The MSBuild property (through <c>CompilerVisibleProperty</c>) that SQL-file names are relative to.</summary>
-    public const string ProjectDirectoryProperty = "build_property.MSBuildProjectDirectory";
-
     /// <summary>Every <c>.sql</c> AdditionalFile, in the order given, each path once.</summary>
     public static ImmutableArray<SqlFileInfo> Read(AnalyzerOptions options, CancellationToken cancellationToken)
     {
-        options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(ProjectDirectoryProperty, out var projectDirectory);
+        options.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(SqlMigrationFile.ProjectDirectoryProperty, out var projectDirectory);
         var files = ImmutableArray.CreateBuilder<SqlFileInfo>();
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in options.AdditionalFiles)
         {
             if (SqlMigrationFile.IsSqlFile(file.Path) && paths.Add(file.Path) && file.GetText(cancellationToken) is { } text)
             {
-                files.Add(SqlFileInfo.Create(file.Path, text, projectDirectory));
+                options.AnalyzerConfigOptionsProvider.GetOptions(file).TryGetValue(SqlMigrationFile.LinkMetadata, out var link);
+                files.Add(SqlFileInfo.Create(file.Path, text, projectDirectory, link));
             }
         }
 
@@ -76,9 +74,9 @@ internal sealed class SqlFileInfo
     /// <summary>The file's first line: where its diagnostics point.</summary>
     public Location FirstLine { get; private set; } = Location.None;
 
-    public static SqlFileInfo Create(string path, SourceText text, string? projectDirectory)
+    public static SqlFileInfo Create(string path, SourceText text, string? projectDirectory, string? link)
     {
-        var info = new SqlFileInfo(path, SqlMigrationFile.GetName(path, projectDirectory), text);
+        var info = new SqlFileInfo(path, SqlMigrationFile.GetName(path, projectDirectory, link), text);
         info.NameMatches = SqlMigrationFile.TryParseFileName(SqlMigrationFile.GetFileName(path), out var order, out _, out var problem);
         info.NameProblem = problem;
         info.Order = order;

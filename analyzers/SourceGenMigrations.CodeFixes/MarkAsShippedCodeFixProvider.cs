@@ -134,16 +134,12 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
     private static async Task<List<(long Order, string Name, string? Checksum)>> FindNotShippedAsync(Project project, ShippedMigrationsFile file, CancellationToken cancellationToken)
     {
         var result = new List<(long Order, string Name, string? Checksum)>();
-        project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GlobalOptions.TryGetValue(SqlMigrationFiles.ProjectDirectoryProperty, out var projectDirectory);
-        foreach (var document in project.AdditionalDocuments)
+        // The SQL files, read as the analyzer reads them (same options: project directory, each file's Link).
+        foreach (var sql in SqlMigrationFiles.Read(project.AnalyzerOptions, cancellationToken))
         {
-            if (document.FilePath is { } sqlPath && SqlMigrationFile.IsSqlFile(sqlPath))
+            if (sql.IsMigration && ShippedMigrationsAnalyzer.CheckSqlFile(file, sql, out _) == DiagnosticDescriptors.NotShipped)
             {
-                var sql = SqlFileInfo.Create(sqlPath, await document.GetTextAsync(cancellationToken).ConfigureAwait(false), projectDirectory);
-                if (sql.IsMigration && ShippedMigrationsAnalyzer.CheckSqlFile(file, sql, out _) == DiagnosticDescriptors.NotShipped)
-                {
-                    result.Add((sql.Order, sql.Name, sql.Checksum));
-                }
+                result.Add((sql.Order, sql.Name, sql.Checksum));
             }
         }
 

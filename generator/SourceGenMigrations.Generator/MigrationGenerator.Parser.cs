@@ -19,7 +19,7 @@ public sealed partial class MigrationGenerator
         /// Turns one <c>.sql</c> AdditionalFile into its model; null when it is no migration (a name that does not match,
         /// an empty file: the analyzers report those) or cannot be read.
         /// </summary>
-        public static SqlFileModel? ParseSqlFile(AdditionalText file, string? projectDirectory, CancellationToken cancellationToken)
+        public static SqlFileModel? ParseSqlFile(AdditionalText file, Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!SqlMigrationFile.TryParseFileName(SqlMigrationFile.GetFileName(file.Path), out var order, out var dialect, out _))
@@ -40,7 +40,9 @@ public sealed partial class MigrationGenerator
             }
 
             SqlMigrationFile.ReadDirectives(text, out var disabled, out var noTransaction, out _, out _);
-            var name = SqlMigrationFile.GetName(file.Path, projectDirectory);
+            options.GlobalOptions.TryGetValue(SqlMigrationFile.ProjectDirectoryProperty, out var projectDirectory);
+            options.GetOptions(file).TryGetValue(SqlMigrationFile.LinkMetadata, out var link);
+            var name = SqlMigrationFile.GetName(file.Path, projectDirectory, link);
             var entry = new SqlTableEntry(order, name, dialect, !disabled, !noTransaction, Emitter.SqlIdentifier(name));
             return new SqlFileModel(entry, text, SqlMigrationFile.Checksum(text));
         }

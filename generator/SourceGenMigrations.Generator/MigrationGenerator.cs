@@ -18,7 +18,6 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
     private const string RuntimeAssemblyName = "SourceGenMigrations";
     private const string SourceGenMigrationsNamespaceProperty = "build_property.SourceGenMigrationsNamespace";
     private const string RootNamespaceProperty = "build_property.RootNamespace";
-    private const string ProjectDirectoryProperty = "build_property.MSBuildProjectDirectory";
 
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -65,13 +64,10 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
 
         // SQL-file migrations: each .sql AdditionalFile parsed on its own (an edit re-parses that file only), its text
         // emitted into a source of its own; the table takes only each file's entry, which an edit of the SQL leaves equal.
-        var projectDirectory = context.AnalyzerConfigOptionsProvider
-            .Select(static (provider, _) => provider.GlobalOptions.TryGetValue(ProjectDirectoryProperty, out var directory) ? directory : null)
-            .WithTrackingName(TrackingNames.ProjectDirectory);
-
+        // The options give the project directory and each file's Link; they change only when the configuration does.
         var sqlFiles = context.AdditionalTextsProvider
             .Where(static text => SqlMigrationFile.IsSqlFile(text.Path))
-            .Combine(projectDirectory)
+            .Combine(context.AnalyzerConfigOptionsProvider)
             .Select(static (pair, cancellationToken) => Parser.ParseSqlFile(pair.Left, pair.Right, cancellationToken))
             .WithTrackingName(TrackingNames.SqlFiles)
             .Where(static file => file is not null)

@@ -30,9 +30,6 @@ internal static class TrackingNames
     /// <summary>The namespace of the generated class.</summary>
     public const string GeneratedNamespace = nameof(GeneratedNamespace);
 
-    /// <summary>The project directory (MSBuild <c>MSBuildProjectDirectory</c>): SQL files are named relative to it.</summary>
-    public const string ProjectDirectory = nameof(ProjectDirectory);
-
     /// <summary>One model (or null when it is no migration) per <c>.sql</c> AdditionalFile.</summary>
     public const string SqlFiles = nameof(SqlFiles);
 

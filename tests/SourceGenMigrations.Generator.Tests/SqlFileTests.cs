@@ -102,6 +102,21 @@ public sealed class SqlFileTests
     }
 
     [Fact]
+    public void ALinkedFileIsNamedByItsLink()
+    {
+        var compilation = GeneratorHarness.CreateCompilation([Methods]);
+        var metadata = new Dictionary<string, Dictionary<string, string>>
+        {
+            ["/shared/sql/0002_a.sql"] = new() { ["build_metadata.AdditionalFiles.Link"] = @"Migrations\0002_a.sql" },
+        };
+        var driver = GeneratorHarness.CreateDriver(fileMetadata: metadata)
+            .AddAdditionalTexts([Sql("/shared/sql/0002_a.sql", "SELECT 1;")])
+            .RunGenerators(compilation);
+
+        Assert.Equal("Migrations/0002_a.sql", GeneratedTable.Read(Source(driver, GeneratorHarness.HintName)).Single(e => e.Order == 2).Name);
+    }
+
+    [Fact]
     public void EditingOneFileReEmitsOnlyThatFile()
     {
         var (driver, _) = Generate(Files);

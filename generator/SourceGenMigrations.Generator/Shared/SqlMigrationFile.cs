@@ -94,12 +94,24 @@ internal static class SqlMigrationFile
         return true;
     }
 
+    /// <summary>The AdditionalFiles item metadata (through <c>CompilerVisibleItemMetadata</c>) that names a linked file.</summary>
+    public const string LinkMetadata = "build_metadata.AdditionalFiles.Link";
+
+    /// <summary>The MSBuild property (through <c>CompilerVisibleProperty</c>) that names are relative to.</summary>
+    public const string ProjectDirectoryProperty = "build_property.MSBuildProjectDirectory";
+
     /// <summary>
-    /// The name of the migration: the file's path relative to <paramref name="projectDirectory"/>, with <c>/</c>; the path
-    /// itself (with <c>/</c>) when it is relative already, the file name when it is outside the project.
+    /// The name of the migration: the item's <c>Link</c> when it has one (a file linked from elsewhere keeps the path it
+    /// shows in the project), else the file's path relative to <paramref name="projectDirectory"/>; with <c>/</c>. The path
+    /// itself when it is relative already, the file name when it is outside the project.
     /// </summary>
-    public static string GetName(string path, string? projectDirectory)
+    public static string GetName(string path, string? projectDirectory, string? link = null)
     {
+        if (!string.IsNullOrWhiteSpace(link))
+        {
+            return link!.Trim().Replace('\\', '/');
+        }
+
         var normalized = path.Replace('\\', '/');
         if (!string.IsNullOrEmpty(projectDirectory))
         {

@@ -106,9 +106,14 @@ public sealed class SqlFileMigrationsTests
             .Select(r => r.Order != 1 ? r : new MigrationRegistration(1, (_, _) => { ran = true; return Task.CompletedTask; }, name: r.Name) { Checksum = new string('0', 64) })
             .Append(new MigrationRegistration(10, (_, _) => { ran = true; return Task.CompletedTask; }))
             .ToList();
+        const string Changed = "found completed SQL migration(s) whose file changed since they ran: 1 (Migrations/0001_create_users.sql)";
         var error = await Assert.ThrowsAsync<MigrationException>(() => WithManager(createManager, manager => MigrationRunner.RunAsync(manager, edited, Options)));
-        Assert.Contains("found completed SQL migration(s) whose file changed since they ran: 1 (Migrations/0001_create_users.sql)", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Changed, error.Message, StringComparison.Ordinal);
         Assert.False(ran);
+
+        // The read-only plan (IMigrationOperations) reads the checksums too, and tells the same.
+        var editedPlan = await WithManager(createManager, manager => MigrationRunner.PlanAsync(manager, edited, Options));
+        Assert.Contains(Changed, editedPlan.Error?.Message, StringComparison.Ordinal);
     }
 
     private static async Task<T> WithManager<T>(Func<IMigrationManager> createManager, Func<IMigrationManager, Task<T>> action)

@@ -24,10 +24,11 @@ echo "native binary: $(du -h "$binary" | cut -f1)"
 expect() { # expect PATTERN TEXT: fail with the text when the pattern is missing
   if ! grep -qE "$1" <<<"$2"; then echo "expected /$1/ in:"; echo "$2"; return 1; fi
 }
-check_status() { # the status table (order, status, action, name, updated, applied by): 1-4 and 6 completed, 5 disabled and never run
+check_status() { # the status table (order, status, action, name, updated, applied by): 1-4, 6 and 7 (a SQL file) completed, 5 disabled and never run
   local text=$1
   expect "^order +status +action +name +updated +applied by$" "$text"
   for order in 1 2 3 4 6; do expect "^ +$order +COMPLETED +skip completed +SourceGenMigrations\\.Sample\\.Migrations\\.[A-Za-z]+( |$)" "$text"; done
+  expect "^ +7 +COMPLETED +skip completed +Migrations/0007_create_audit_log\\.sql( |$)" "$text"
   expect "^ +5 +- +skip disabled +SourceGenMigrations.Sample.Migrations.CustomerOrderCountsV1 +- +-$" "$text"
   expect "^up to date$" "$text"
 }
@@ -44,11 +45,12 @@ trap 'if [ -n "$PG_STOP" ]; then $PG_STOP >/dev/null 2>&1 || true; fi; if [ -n "
 cd "$work"
 echo "--- SQLite: status before the first run reads only (no database file is created)"
 before=$("$binary" status 2>&1); echo "$before"
-expect "^5 migration\\(s\\) to run, from order 1 to 6$" "$before"
+expect "^6 migration\\(s\\) to run, from order 1 to 7$" "$before"
 [ ! -e sample.db ] || { echo "status created sample.db"; exit 1; }
 echo "--- SQLite: first run"
 first=$("$binary" 2>&1); echo "$first"
 expect "Migration 6 .*completed" "$first"
+expect "Migration 7 \\(Migrations/0007_create_audit_log.sql\\) completed" "$first"
 echo "--- SQLite: second run"
 second=$("$binary" 2>&1); echo "$second"
 expect "Nothing to migrate" "$second"

@@ -21,7 +21,7 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "Every migration needs its own order, disabled migrations included: the order is the migration's identity in the database. Give one of the methods an order that no other migration uses.",
+        description: "Every migration needs its own order, disabled migrations included: the order is the migration's identity in the database. SQL-file migrations share the order space with the methods (a file is reported at its first line), database-specific files included. Give one of them an order that no other migration uses.",
         helpLinkUri: HelpLinkBase + DiagnosticIds.DuplicateOrder + ".md",
         customTags: CompilationEnd);
 
@@ -92,6 +92,39 @@ internal static class DiagnosticDescriptors
         description: "A migration is transactional unless it says Transactional = false: the manager serves its connection with a transaction already active and commits the migration's statements together with its COMPLETED status, so the migration takes effect exactly once. Beginning a transaction of its own on that connection fails at run time (neither SQLite nor PostgreSQL nests transactions) and the migration is recorded as FAILED. Run the statements on the served connection without a transaction of your own or, for statements that cannot run in a transaction, mark the migration Transactional = false and make it idempotent.",
         helpLinkUri: HelpLinkBase + DiagnosticIds.OwnTransaction + ".md");
 
+    /// <summary>SGM008: {0} the file's name.</summary>
+    public static readonly DiagnosticDescriptor EmptySqlMigration = new(
+        id: DiagnosticIds.EmptySqlMigration,
+        title: "Empty SQL migration",
+        messageFormat: "SQL migration '{0}' holds no statement; write its SQL, or delete the file",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A SQL-file migration must hold at least one statement: white space, comments and directives alone would record the migration as completed without doing anything. An empty file is left out of the generated table.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.EmptySqlMigration + ".md");
+
+    /// <summary>SGM009: {0} the file's name, {1} why, {2} the expected pattern.</summary>
+    public static readonly DiagnosticDescriptor SqlFileNameNotMigration = new(
+        id: DiagnosticIds.SqlFileNameNotMigration,
+        title: "SQL file is not a migration",
+        messageFormat: "'{0}' is not a migration: {1}. Name a SQL migration {2}, or remove the file from AdditionalFiles.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "Every .sql AdditionalFile (the package adds Migrations/**/*.sql) is meant to be a migration, so one whose name does not give an order is reported rather than silently ignored. The order is the digits before '_', which must fit a 64-bit integer; an optional database suffix (.postgresql, .sqlite or .mysql) comes before .sql.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.SqlFileNameNotMigration + ".md");
+
+    /// <summary>SGM010: {0} the file's name, {1} line, {2} the word.</summary>
+    public static readonly DiagnosticDescriptor UnknownSqlDirective = new(
+        id: DiagnosticIds.UnknownSqlDirective,
+        title: "Unknown SQL migration directive",
+        messageFormat: "SQL migration '{0}' line {1}: unknown directive '{2}'; the directives are 'no-transaction' and 'disabled'",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "The first lines of a SQL-file migration may be directives: '-- migration: no-transaction' (the file runs outside a transaction, statement by statement) and '-- migration: disabled' (the file does not run; its order stays reserved). A word the generator does not know is ignored, which usually means a misspelt directive.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.UnknownSqlDirective + ".md");
+
     /// <summary>SGM101: {0} order, {1} name, {2} file name, {3} line, {4} what is there now.</summary>
     public static readonly DiagnosticDescriptor ShippedMigrationMissing = new(
         id: DiagnosticIds.ShippedMigrationMissing,
@@ -134,7 +167,7 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "Each line of Migrations.Shipped.txt is 'order name': a whole number of zero or more, then the migration method's full name, e.g. '3 MyApp.Migrations.CreateUsers'. '#' starts a comment and blank lines are ignored. Every order and every name is listed once. A malformed line is ignored, so the migration it meant to protect is not protected.",
+        description: "Each line of Migrations.Shipped.txt is 'order name': a whole number of zero or more, then the migration method's full name, e.g. '3 MyApp.Migrations.CreateUsers'; a SQL-file migration's line is 'order path sha256:checksum' (64 hex digits), e.g. '4 Migrations/0004_add_index.sql sha256:…'. '#' starts a comment and blank lines are ignored. Every order and every name is listed once. A malformed line is ignored, so the migration it meant to protect is not protected.",
         helpLinkUri: HelpLinkBase + DiagnosticIds.MalformedShippedLine + ".md");
 
     /// <summary>SGM105: {0} order, {1} name, {2} file name.</summary>
@@ -147,4 +180,15 @@ internal static class DiagnosticDescriptors
         isEnabledByDefault: true,
         description: "A migration that is not listed in Migrations.Shipped.txt may still be renamed, renumbered or deleted. When you release it, mark it as shipped (the code fix adds its line, keeping the file sorted by order); from then on SGM101 and SGM102 protect it.",
         helpLinkUri: HelpLinkBase + DiagnosticIds.NotShipped + ".md");
+
+    /// <summary>SGM106: {0} order, {1} name, {2} file name, {3} line.</summary>
+    public static readonly DiagnosticDescriptor ShippedSqlMigrationEdited = new(
+        id: DiagnosticIds.ShippedSqlMigrationEdited,
+        title: "Shipped SQL migration edited",
+        messageFormat: "Shipped SQL migration {0} '{1}' was edited: its content no longer matches the checksum in {2} line {3}. Databases that ran it will never run it again: put the file back as it was, and add a new migration instead.",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "Migrations.Shipped.txt records a checksum of each shipped SQL-file migration (its content without a byte order mark, with LF line endings and without trailing white space, so a checkout that changes line endings does not count). A completed migration never runs again, so an edit reaches only new databases and leaves the others different. Revert the edit, and add a new migration instead. At run time, a COMPLETED file whose stored checksum differs stops the run as well.",
+        helpLinkUri: HelpLinkBase + DiagnosticIds.ShippedSqlMigrationEdited + ".md");
 }

@@ -24,6 +24,15 @@ internal static class DiagnosticIds
     /// <summary>A transactional migration begins a transaction of its own.</summary>
     public const string OwnTransaction = "SGM007";
 
+    /// <summary>A SQL-file migration holds no statement.</summary>
+    public const string EmptySqlMigration = "SGM008";
+
+    /// <summary>A <c>.sql</c> AdditionalFile whose name is not <c>&lt;digits&gt;_&lt;name&gt;.sql</c>.</summary>
+    public const string SqlFileNameNotMigration = "SGM009";
+
+    /// <summary>A SQL-file migration's directive is not known.</summary>
+    public const string UnknownSqlDirective = "SGM010";
+
     /// <summary>A migration listed in <c>Migrations.Shipped.txt</c> is gone from source or renamed.</summary>
     public const string ShippedMigrationMissing = "SGM101";
 
@@ -38,6 +47,9 @@ internal static class DiagnosticIds
 
     /// <summary>A migration not yet in <c>Migrations.Shipped.txt</c> (hidden; "Mark as shipped").</summary>
     public const string NotShipped = "SGM105";
+
+    /// <summary>A shipped SQL-file migration's content changed (its checksum differs from <c>Migrations.Shipped.txt</c>).</summary>
+    public const string ShippedSqlMigrationEdited = "SGM106";
 }
 
 /// <summary>Keys of <see cref="Microsoft.CodeAnalysis.Diagnostic.Properties"/> that the code fixes read.</summary>
@@ -54,4 +66,7 @@ internal static class DiagnosticPropertyNames
 
     /// <summary>SGM105: the path of the shipped file the analyzer read.</summary>
     public const string ShippedFilePath = "ShippedFilePath";
+
+    /// <summary>SGM105 on a SQL-file migration: the checksum of its content, written to the shipped file.</summary>
+    public const string Checksum = "Checksum";
 }

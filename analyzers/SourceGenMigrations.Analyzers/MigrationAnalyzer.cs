@@ -28,7 +28,10 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.UnsupportedSignature,
         DiagnosticDescriptors.Unreachable,
         DiagnosticDescriptors.AsyncVoid,
-        DiagnosticDescriptors.OwnTransaction);
+        DiagnosticDescriptors.OwnTransaction,
+        DiagnosticDescriptors.EmptySqlMigration,
+        DiagnosticDescriptors.SqlFileNameNotMigration,
+        DiagnosticDescriptors.UnknownSqlDirective);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -44,8 +47,9 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var state = new CompilationState(attributeType);
+            var state = new CompilationState(attributeType, SqlMigrationFiles.Read(start.Options, start.CancellationToken));
             start.RegisterSymbolAction(state.AnalyzeMethod, SymbolKind.Method);
+            start.RegisterAdditionalFileAction(state.AnalyzeSqlFile);
             start.RegisterSyntaxNodeAction(
                 state.AnalyzeLocalFunctionOrLambda,
                 SyntaxKind.LocalFunctionStatement,
@@ -65,7 +69,50 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IMethodSymbol, OrderedMigration> _ordered = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, MissingOrder> _missing = new(SymbolEqualityComparer.Default);
 
-        public CompilationState(INamedTypeSymbol attributeType) => _attributeType = attributeType;
+        // The .sql AdditionalFiles, read once: SQL-file migrations share the methods' order space.
+        private readonly ImmutableArray<SqlFileInfo> _sqlFiles;
+
+        public CompilationState(INamedTypeSymbol attributeType, ImmutableArray<SqlFileInfo> sqlFiles)
+        {
+            _attributeType = attributeType;
+            _sqlFiles = sqlFiles;
+        }
+
+        /// <summary>SGM008–SGM010: what makes one <c>.sql</c> AdditionalFile no migration, or a doubtful one.</summary>
+        public void AnalyzeSqlFile(AdditionalFileAnalysisContext context)
+        {
+            foreach (var file in _sqlFiles)
+            {
+                if (file.Path != context.AdditionalFile.Path)
+                {
+                    continue;
+                }
+
+                if (!file.NameMatches)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.SqlFileNameNotMigration, file.FirstLine, file.Name, file.NameProblem, SqlMigrationFile.ExpectedPattern));
+                    return;
+                }
+
+                if (!file.HasStatements)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.EmptySqlMigration, file.FirstLine, file.Name));
+                }
+
+                foreach (var word in file.UnknownDirectives)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.UnknownSqlDirective,
+                        SqlFileInfo.LineLocation(file.Path, file.Text, file.DirectiveLine),
+                        file.Name,
+                        (file.DirectiveLine + 1).ToString(CultureInfo.InvariantCulture),
+                        word));
+                }
+
+                return;
+            }
+        }
 
         public void AnalyzeMethod(SymbolAnalysisContext context)
         {
@@ -195,6 +242,13 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         public void ReportCompilationEnd(CompilationAnalysisContext context)
         {
             var ordered = _ordered.Values.ToList();
+            foreach (var file in _sqlFiles)
+            {
+                if (file.IsMigration)
+                {
+                    ordered.Add(new OrderedMigration(file.Order, file.Name, file.FirstLine));
+                }
+            }
 
             // The next free order: the highest order in the compilation + 1 (0 when there is none; none past long.MaxValue).
             var properties = ImmutableDictionary<string, string?>.Empty;

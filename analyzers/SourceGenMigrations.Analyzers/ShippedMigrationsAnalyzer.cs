@@ -31,7 +31,8 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ShippedOrderChanged,
         DiagnosticDescriptors.UnshippedBelowShipped,
         DiagnosticDescriptors.MalformedShippedLine,
-        DiagnosticDescriptors.NotShipped);
+        DiagnosticDescriptors.NotShipped,
+        DiagnosticDescriptors.ShippedSqlMigrationEdited);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -61,8 +62,10 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var state = new CompilationState(attributeType, additionalFile, ShippedMigrationsFile.Parse(additionalFile.Path, text));
+            var state = new CompilationState(
+                attributeType, additionalFile, ShippedMigrationsFile.Parse(additionalFile.Path, text), SqlMigrationFiles.Read(start.Options, start.CancellationToken));
             start.RegisterAdditionalFileAction(state.ReportMalformedLines);
+            start.RegisterAdditionalFileAction(state.AnalyzeSqlFile);
             start.RegisterSymbolAction(state.AnalyzeMethod, SymbolKind.Method);
             start.RegisterCompilationEndAction(state.ReportMissing);
         });
@@ -89,6 +92,32 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
         && !shipped.ByOrder.ContainsKey(values.Order)
         && !shipped.ByName.ContainsKey(name);
 
+    /// <summary>
+    /// What the shipped file says of a SQL-file migration: null when it is shipped unchanged (or its line carries no
+    /// checksum), else the descriptor to report (SGM106 edited, SGM102 order changed, SGM103 below the shipped ones, SGM105
+    /// not shipped) with its shipped line; for a rename (its order shipped under another name), none (SGM101 on the line).
+    /// </summary>
+    internal static DiagnosticDescriptor? CheckSqlFile(ShippedMigrationsFile shipped, SqlFileInfo file, out ShippedEntry? entry)
+    {
+        if (shipped.ByOrder.TryGetValue(file.Order, out entry) && entry.Name == file.Name)
+        {
+            return entry.Checksum is { } checksum && checksum != file.Checksum ? DiagnosticDescriptors.ShippedSqlMigrationEdited : null;
+        }
+
+        if (shipped.ByName.TryGetValue(file.Name, out var byName))
+        {
+            entry = byName;
+            return DiagnosticDescriptors.ShippedOrderChanged;
+        }
+
+        if (entry is not null)
+        {
+            return null;
+        }
+
+        return file.Order < shipped.HighestOrder ? DiagnosticDescriptors.UnshippedBelowShipped : DiagnosticDescriptors.NotShipped;
+    }
+
     private sealed class CompilationState
     {
         private readonly INamedTypeSymbol _attributeType;
@@ -101,12 +130,57 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IMethodSymbol, (long Order, string Name)> _migrations = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<string, bool> _names = new(System.StringComparer.Ordinal);
 
-        public CompilationState(INamedTypeSymbol attributeType, AdditionalText additionalFile, ShippedMigrationsFile shipped)
+        // The .sql AdditionalFiles; the migrations among them are checked against the file like methods, by name and order.
+        private readonly ImmutableArray<SqlFileInfo> _sqlFiles;
+
+        public CompilationState(INamedTypeSymbol attributeType, AdditionalText additionalFile, ShippedMigrationsFile shipped, ImmutableArray<SqlFileInfo> sqlFiles)
         {
             _attributeType = attributeType;
             _additionalFile = additionalFile;
             _shipped = shipped;
             _fileName = System.IO.Path.GetFileName(additionalFile.Path);
+            _sqlFiles = sqlFiles;
+        }
+
+        /// <summary>SGM102, SGM103, SGM105 and SGM106 for one SQL-file migration, at its first line.</summary>
+        public void AnalyzeSqlFile(AdditionalFileAnalysisContext context)
+        {
+            foreach (var file in _sqlFiles)
+            {
+                if (file.Path != context.AdditionalFile.Path || !file.IsMigration)
+                {
+                    continue;
+                }
+
+                var order = file.Order.ToString(CultureInfo.InvariantCulture);
+                var descriptor = CheckSqlFile(_shipped, file, out var entry);
+                if (descriptor == DiagnosticDescriptors.ShippedSqlMigrationEdited)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        descriptor, file.FirstLine, order, file.Name, _fileName, entry!.LineNumber.ToString(CultureInfo.InvariantCulture)));
+                }
+                else if (descriptor == DiagnosticDescriptors.ShippedOrderChanged)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(descriptor, file.FirstLine, file.Name, entry!.Order.ToString(CultureInfo.InvariantCulture), order));
+                }
+                else if (descriptor == DiagnosticDescriptors.UnshippedBelowShipped)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(descriptor, file.FirstLine, file.Name, order, _shipped.HighestOrder.ToString(CultureInfo.InvariantCulture)));
+                }
+                else if (descriptor == DiagnosticDescriptors.NotShipped)
+                {
+                    var properties = ImmutableDictionary.CreateRange(new[]
+                    {
+                        new KeyValuePair<string, string?>(DiagnosticPropertyNames.Order, order),
+                        new KeyValuePair<string, string?>(DiagnosticPropertyNames.FullName, file.Name),
+                        new KeyValuePair<string, string?>(DiagnosticPropertyNames.ShippedFilePath, _shipped.Path),
+                        new KeyValuePair<string, string?>(DiagnosticPropertyNames.Checksum, file.Checksum),
+                    });
+                    context.ReportDiagnostic(Diagnostic.Create(descriptor, file.FirstLine, properties, order, file.Name, _fileName));
+                }
+
+                return;
+            }
         }
 
         public void ReportMalformedLines(AdditionalFileAnalysisContext context)
@@ -231,8 +305,17 @@ public sealed class ShippedMigrationsAnalyzer : DiagnosticAnalyzer
 
         public void ReportMissing(CompilationAnalysisContext context)
         {
-            var present = new HashSet<(long, string)>(_migrations.Values);
-            var namesAtOrder = _migrations.Values
+            var present = new HashSet<(long Order, string Name)>(_migrations.Values);
+            foreach (var file in _sqlFiles)
+            {
+                if (file.IsMigration)
+                {
+                    present.Add((file.Order, file.Name));
+                    _names.TryAdd(file.Name, true);
+                }
+            }
+
+            var namesAtOrder = present
                 .GroupBy(static m => m.Order)
                 .ToDictionary(static g => g.Key, static g => g.Select(static m => m.Name).OrderBy(static n => n, System.StringComparer.Ordinal).ToList());
 

@@ -11,6 +11,8 @@ namespace SourceGenMigrations.Analyzers;
 /// <c>Migrations.Shipped.txt</c>: the migrations that have been released, one a line as <c>order name</c>, where name is
 /// the method's full name as <c>MigrationMethodShape.GetFullName</c> spells it (e.g. <c>MyApp.Migrations.CreateUsers</c>).
 /// <c>#</c> starts a comment that runs to the end of the line; blank lines are ignored; disabled migrations stay listed.
+/// A SQL-file migration's line is <c>order path sha256:checksum</c>: its name is its path relative to the project and the
+/// checksum protects its content (SGM106).
 /// </summary>
 /// <remarks>
 /// A malformed line (see <see cref="ShippedLineProblem"/>) is reported and otherwise ignored: the first line that lists an
@@ -65,15 +67,19 @@ internal sealed class ShippedMigrationsFile
     public static bool IsShippedFile(string? path) =>
         path is not null && string.Equals(System.IO.Path.GetFileName(path), FileName, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The text of a line for an entry, as the fix writes it: <c>order name</c>.</summary>
-    public static string FormatLine(long order, string name) => order.ToString(CultureInfo.InvariantCulture) + " " + name;
+    /// <summary>What comes before a checksum on a line.</summary>
+    public const string ChecksumPrefix = "sha256:";
+
+    /// <summary>The text of a line for an entry, as the fix writes it: <c>order name</c>, or <c>order name sha256:checksum</c>.</summary>
+    public static string FormatLine(long order, string name, string? checksum = null) =>
+        order.ToString(CultureInfo.InvariantCulture) + " " + name + (checksum is null ? string.Empty : " " + ChecksumPrefix + checksum);
 
     /// <summary>
     /// <paramref name="text"/> with a line <c>order name</c> for each of <paramref name="migrations"/> that the file does not
     /// list yet (by order or by name), each inserted before the first listed migration with a higher order, else at the end:
     /// a file sorted by order stays sorted. Line breaks follow the file's first one (<c>\n</c> in a file without any).
     /// </summary>
-    public static SourceText AddEntries(SourceText text, IEnumerable<(long Order, string Name)> migrations)
+    public static SourceText AddEntries(SourceText text, IEnumerable<(long Order, string Name, string? Checksum)> migrations)
     {
         var file = Parse(string.Empty, text);
         var newLine = "\n";
@@ -85,7 +91,7 @@ internal sealed class ShippedMigrationsFile
 
         var orders = new HashSet<long>(file.ByOrder.Keys);
         var names = new HashSet<string>(file.ByName.Keys, StringComparer.Ordinal);
-        var toAdd = new List<(long Order, string Name)>();
+        var toAdd = new List<(long Order, string Name, string? Checksum)>();
         foreach (var migration in migrations)
         {
             // A second migration with an order or a name already listed would only make a malformed line (SGM104).
@@ -116,7 +122,7 @@ internal sealed class ShippedMigrationsFile
                 inserts.Add(position, builder);
             }
 
-            builder.Append(FormatLine(migration.Order, migration.Name)).Append(newLine);
+            builder.Append(FormatLine(migration.Order, migration.Name, migration.Checksum)).Append(newLine);
         }
 
         return inserts.Count == 0
@@ -177,9 +183,9 @@ internal sealed class ShippedMigrationsFile
             {
                 reason = "the migration's name is missing after the order; write 'order name'";
             }
-            else if (parts.Length > 2)
+            else if (parts.Length > 2 && !(parts.Length == 3 && IsChecksum(parts[2])))
             {
-                reason = "unexpected text '" + string.Join(" ", parts, 2, parts.Length - 2) + "' after the name; write 'order name' (comments start with '#')";
+                reason = "unexpected text '" + string.Join(" ", parts, 2, parts.Length - 2) + "' after the name; write 'order name', or 'order path " + ChecksumPrefix + "<64 hex digits>' for a SQL file (comments start with '#')";
             }
             else if (byOrder.TryGetValue(order, out var sameOrder))
             {
@@ -196,13 +202,34 @@ internal sealed class ShippedMigrationsFile
                 continue;
             }
 
-            var entry = new ShippedEntry(order, parts[1], lineNumber, line.Start, span, text.Lines.GetLinePositionSpan(span));
+            var entry = new ShippedEntry(order, parts[1], lineNumber, line.Start, span, text.Lines.GetLinePositionSpan(span))
+            {
+                Checksum = parts.Length == 3 ? parts[2].Substring(ChecksumPrefix.Length).ToLowerInvariant() : null,
+            };
             byOrder.Add(order, entry);
             byName.Add(entry.Name, entry);
             entries.Add(entry);
         }
 
         return new ShippedMigrationsFile(path, entries.ToImmutable(), problems.ToImmutable());
+    }
+
+    private static bool IsChecksum(string text)
+    {
+        if (!text.StartsWith(ChecksumPrefix, StringComparison.OrdinalIgnoreCase) || text.Length != ChecksumPrefix.Length + 64)
+        {
+            return false;
+        }
+
+        for (var i = ChecksumPrefix.Length; i < text.Length; i++)
+        {
+            if (!Uri.IsHexDigit(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
 
@@ -232,6 +259,9 @@ internal sealed class ShippedEntry
     public TextSpan Span { get; }
 
     public LinePositionSpan LineSpan { get; }
+
+    /// <summary>A SQL-file migration's checksum (lower-case hex, without <c>sha256:</c>), or null for a method.</summary>
+    public string? Checksum { get; init; }
 }
 
 /// <summary>A malformed line: its 1-based number and why (SGM104).</summary>

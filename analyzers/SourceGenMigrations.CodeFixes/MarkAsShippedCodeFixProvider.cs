@@ -15,8 +15,9 @@ using SourceGenMigrations.Shared;
 namespace SourceGenMigrations.CodeFixes;
 
 /// <summary>
-/// "Mark as shipped" for SGM105: adds <c>order name</c> to the project's <c>Migrations.Shipped.txt</c>, keeping it sorted
-/// by order. Fix All marks every reported migration of the scope in one edit of each project's file.
+/// "Mark as shipped" for SGM105: adds <c>order name</c> to the project's <c>Migrations.Shipped.txt</c> (for a SQL-file
+/// migration <c>order path sha256:checksum</c>, so that its content is protected from then on), keeping it sorted by order.
+/// Fix All marks every reported migration of the scope in one edit of each project's file.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(MarkAsShippedCodeFixProvider)), Shared]
 public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
@@ -39,15 +40,17 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
     {
         foreach (var diagnostic in context.Diagnostics)
         {
+            // The diagnostic is in a source document (a method) or in the SQL file (an additional document).
+            var project = context.TextDocument.Project;
             if (TryGetMigration(diagnostic, out var migration, out var path)
-                && FindShippedDocument(context.Document.Project, path) is not null)
+                && FindShippedDocument(project, path) is not null)
             {
                 context.RegisterCodeFix(
                     CodeAction.Create(
                         "Mark as shipped",
                         ct => AddToShippedFilesAsync(
-                            context.Document.Project.Solution,
-                            new[] { (context.Document.Project.Id, path, migration) },
+                            project.Solution,
+                            new[] { (project.Id, path, migration) },
                             ct),
                         EquivalenceKey),
                     diagnostic);
@@ -57,7 +60,7 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
         return Task.CompletedTask;
     }
 
-    internal static bool TryGetMigration(Diagnostic diagnostic, out (long Order, string Name) migration, out string? path)
+    internal static bool TryGetMigration(Diagnostic diagnostic, out (long Order, string Name, string? Checksum) migration, out string? path)
     {
         migration = default;
         diagnostic.Properties.TryGetValue(DiagnosticPropertyNames.ShippedFilePath, out path);
@@ -70,7 +73,8 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
             return false;
         }
 
-        migration = (order, name!);
+        diagnostic.Properties.TryGetValue(DiagnosticPropertyNames.Checksum, out var checksum);
+        migration = (order, name!, checksum);
         return true;
     }
 
@@ -102,7 +106,7 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
     /// </summary>
     internal static async Task<Solution> AddToShippedFilesAsync(
         Solution solution,
-        IEnumerable<(ProjectId Project, string? Path, (long Order, string Name) Migration)> migrations,
+        IEnumerable<(ProjectId Project, string? Path, (long Order, string Name, string? Checksum) Migration)> migrations,
         CancellationToken cancellationToken)
     {
         foreach (var group in migrations.GroupBy(static m => (m.Project, m.Path)))
@@ -127,9 +131,18 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
     }
 
     /// <summary>The migrations the analyzer reports as SGM105 against <paramref name="file"/>, by the same rules.</summary>
-    private static async Task<List<(long Order, string Name)>> FindNotShippedAsync(Project project, ShippedMigrationsFile file, CancellationToken cancellationToken)
+    private static async Task<List<(long Order, string Name, string? Checksum)>> FindNotShippedAsync(Project project, ShippedMigrationsFile file, CancellationToken cancellationToken)
     {
-        var result = new List<(long Order, string Name)>();
+        var result = new List<(long Order, string Name, string? Checksum)>();
+        // The SQL files, read as the analyzer reads them (same options: project directory, each file's Link).
+        foreach (var sql in SqlMigrationFiles.Read(project.AnalyzerOptions, cancellationToken))
+        {
+            if (sql.IsMigration && ShippedMigrationsAnalyzer.CheckSqlFile(file, sql, out _) == DiagnosticDescriptors.NotShipped)
+            {
+                result.Add((sql.Order, sql.Name, sql.Checksum));
+            }
+        }
+
         var compilation = await project.GetCompilationAsync(cancellationToken).ConfigureAwait(false);
         var attributeType = compilation?.GetTypeByMetadataName(KnownNames.MigrationAttributeMetadataName);
         if (compilation is null || attributeType is null)
@@ -155,7 +168,7 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
             if (ShippedMigrationsAnalyzer.IsNotShipped(file, values, name)
                 && (MigrationMethodShape.Classify(method, out _, out _) & (MigrationShapeProblems.UnsupportedSignature | MigrationShapeProblems.Unreachable)) == 0)
             {
-                result.Add((values.Order, name));
+                result.Add((values.Order, name, null));
             }
         }
 
@@ -204,7 +217,7 @@ public sealed class MarkAsShippedCodeFixProvider : CodeFixProvider
                     return null;
             }
 
-            var migrations = new List<(ProjectId, string?, (long, string))>();
+            var migrations = new List<(ProjectId, string?, (long, string, string?))>();
             foreach (var (projectId, diagnostic) in diagnostics)
             {
                 if (TryGetMigration(diagnostic, out var migration, out var path))

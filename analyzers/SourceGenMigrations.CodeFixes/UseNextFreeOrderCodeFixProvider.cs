@@ -40,7 +40,13 @@ public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
     /// <inheritdoc />
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        // SGM001 on a SQL-file migration points into the file (an additional document): the order is its file name.
+        if (context.TextDocument is not Document document)
+        {
+            return;
+        }
+
+        var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         if (root is null)
         {
             return;
@@ -59,13 +65,13 @@ public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
             if (diagnostic.Id == DiagnosticIds.DuplicateOrder && node.FirstAncestorOrSelf<AttributeArgumentSyntax>() is { } argument)
             {
                 context.RegisterCodeFix(
-                    CodeAction.Create(title, ct => ReplaceOrderAsync(context.Document, argument, nextFreeOrder, ct), ReplaceOrderEquivalenceKey),
+                    CodeAction.Create(title, ct => ReplaceOrderAsync(document, argument, nextFreeOrder, ct), ReplaceOrderEquivalenceKey),
                     diagnostic);
             }
             else if (diagnostic.Id == DiagnosticIds.MissingOrder && node.FirstAncestorOrSelf<AttributeSyntax>() is { } attribute)
             {
                 context.RegisterCodeFix(
-                    CodeAction.Create(title, ct => AddOrderAsync(context.Document, attribute, nextFreeOrder, ct), AddOrderEquivalenceKey),
+                    CodeAction.Create(title, ct => AddOrderAsync(document, attribute, nextFreeOrder, ct), AddOrderEquivalenceKey),
                     diagnostic);
             }
         }

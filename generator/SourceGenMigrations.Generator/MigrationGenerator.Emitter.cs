@@ -22,6 +22,7 @@ public sealed partial class MigrationGenerator
         private const string ReadOnlyCollectionTypeRef = "global::System.Collections.ObjectModel.ReadOnlyCollection";
         private const string TaskTypeRef = "global::System.Threading.Tasks.Task";
         private const string PlanTypeRef = "global::SourceGenMigrations.MigrationPlan";
+        private const string SqlFileMigrationTypeRef = "global::SourceGenMigrations.SqlFileMigration";
         private const string CancellationTokenTypeRef = "global::System.Threading.CancellationToken";
         private const string ArrayTypeRef = "global::System.Array";
         private const string GeneratedCodeAttributeRef = "global::System.CodeDom.Compiler.GeneratedCodeAttribute";
@@ -52,7 +53,7 @@ public sealed partial class MigrationGenerator
                 writer.OpenBlock();
             }
 
-            WriteClass(writer, model.Migrations);
+            WriteClass(writer, Merge(model.Migrations, model.SqlFiles), model.SqlFiles.Count > 0);
 
             if (hasNamespace)
             {
@@ -62,7 +63,7 @@ public sealed partial class MigrationGenerator
             return writer.ToString();
         }
 
-        private static void WriteClass(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        private static void WriteClass(SourceWriter writer, Entry[] migrations, bool hasSqlFiles)
         {
             writer.WriteLine("/// <summary>The <c>[Migration]</c> methods of this assembly, collected at compile time by the SourceGenMigrations generator.</summary>");
             writer.WriteLine($"[{GeneratedCodeAttributeRef}(\"{GeneratorName}\", \"{GeneratorVersion}\")]");
@@ -70,8 +71,10 @@ public sealed partial class MigrationGenerator
             writer.WriteLine("public static partial class " + ClassName);
             writer.OpenBlock();
 
-            writer.WriteLine("/// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>");
-            if (migrations.Count == 0)
+            writer.WriteLine(hasSqlFiles
+                ? "/// <summary>Every <c>[Migration]</c> method and SQL-file migration of this assembly, disabled ones included, sorted by order then name.</summary>"
+                : "/// <summary>Every <c>[Migration]</c> method of this assembly, disabled ones included, sorted by order then full name.</summary>");
+            if (migrations.Length == 0)
             {
                 writer.WriteLine($"public static {ReadOnlyListTypeRef}<{RegistrationTypeRef}> Registrations {{ get; }} = new {ReadOnlyCollectionTypeRef}<{RegistrationTypeRef}>(");
                 writer.Indent();
@@ -80,7 +83,7 @@ public sealed partial class MigrationGenerator
             }
             else
             {
-                WriteTable(writer, migrations);
+                WriteTable(writer, migrations, hasSqlFiles);
             }
 
             writer.WriteLine();
@@ -104,7 +107,7 @@ public sealed partial class MigrationGenerator
             writer.WriteLine($"=> {RunnerTypeRef}.PlanAsync(manager, Registrations, options, cancellationToken);");
             writer.Unindent();
 
-            if (migrations.Count > 0)
+            if (migrations.Length > 0)
             {
                 WriteDispatchers(writer, migrations);
             }
@@ -115,14 +118,14 @@ public sealed partial class MigrationGenerator
         // The table as data: the orders and the flags as constant arrays (stored in the assembly, copied in one block),
         // the names as one string, and one dispatcher for the calls. Building it makes no delegate and no name per
         // migration, and touches no migration method (benchmarks/README.md).
-        private static void WriteTable(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        private static void WriteTable(SourceWriter writer, Entry[] migrations, bool hasSqlFiles)
         {
             writer.WriteLine($"public static {ReadOnlyListTypeRef}<{RegistrationTypeRef}> Registrations {{ get; }} = {RegistrationTypeRef}.CreateTable(");
             writer.Indent();
             writer.WriteLine("// The orders.");
             writer.WriteLine("new long[]");
             writer.OpenBlock();
-            for (var index = 0; index < migrations.Count; index++)
+            for (var index = 0; index < migrations.Length; index++)
             {
                 writer.WriteLine(migrations[index].Order.ToString(CultureInfo.InvariantCulture) + "L,");
             }
@@ -130,35 +133,56 @@ public sealed partial class MigrationGenerator
             writer.CloseBlock("},");
             WriteFlags(writer, migrations);
 
-            // One name a line: identifiers hold no line break and no quote, so the verbatim string needs no escape.
+            // One name a line: identifiers and paths hold no line break, so the verbatim string needs no escape but a doubled quote.
             writer.WriteLine("// The full names, one a line (split only when a name is shown).");
             writer.StartLine().Write("@\"");
-            for (var index = 0; index < migrations.Count; index++)
+            for (var index = 0; index < migrations.Length; index++)
             {
                 if (index > 0)
                 {
                     writer.EndLine();
                 }
 
-                writer.Write(migrations[index].FullName);
+                // A method's name holds no quote; a file's path may (doubled in a verbatim string).
+                writer.Write(migrations[index].Name.Replace("\"", "\"\""));
             }
 
             writer.Write("\",").EndLine();
-            writer.WriteLine(DispatcherName + ");");
+            if (!hasSqlFiles)
+            {
+                writer.WriteLine(DispatcherName + ");");
+                writer.Unindent();
+                return;
+            }
+
+            writer.WriteLine(DispatcherName + ",");
+            writer.WriteLine("// The checksums of the SQL files (null for a method), each a constant of the file's own source.");
+            writer.WriteLine("new string?[]");
+            writer.OpenBlock();
+            foreach (var migration in migrations)
+            {
+                writer.WriteLine(migration.Sql is { } sql ? sql.Identifier + ".Checksum," : "null,");
+            }
+
+            writer.CloseBlock("});");
             writer.Unindent();
         }
 
         // Flags only where a migration differs from the attribute's defaults (null when none does), in the bits of
         // MigrationRegistration.CreateTable: 1 disabled, 2 not transactional, 4 breaks older builds.
-        private static void WriteFlags(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        private static void WriteFlags(SourceWriter writer, Entry[] migrations)
         {
             var any = false;
-            for (var index = 0; index < migrations.Count && !any; index++)
+            var anyDatabase = false;
+            for (var index = 0; index < migrations.Length; index++)
             {
-                any = Flags(migrations[index]) != 0;
+                any |= migrations[index].Flags != 0;
+                anyDatabase |= migrations[index].Sql?.Dialect is not null;
             }
 
-            writer.WriteLine("// The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).");
+            writer.WriteLine(anyDatabase
+                ? "// The flags: 1 disabled, 2 not transactional, 4 breaks older builds, 8 PostgreSQL only, 16 SQLite only, 32 MySQL only (null: none)."
+                : "// The flags: 1 disabled, 2 not transactional, 4 breaks older builds (null: none).");
             if (!any)
             {
                 writer.WriteLine("null,");
@@ -167,9 +191,9 @@ public sealed partial class MigrationGenerator
 
             writer.WriteLine("new byte[]");
             writer.OpenBlock();
-            for (var index = 0; index < migrations.Count; index++)
+            for (var index = 0; index < migrations.Length; index++)
             {
-                writer.WriteLine(Flags(migrations[index]).ToString(CultureInfo.InvariantCulture) + ",");
+                writer.WriteLine(migrations[index].Flags.ToString(CultureInfo.InvariantCulture) + ",");
             }
 
             writer.CloseBlock("},");
@@ -178,18 +202,172 @@ public sealed partial class MigrationGenerator
         private static int Flags(MigrationMethodModel migration) =>
             (migration.Enabled ? 0 : 1) | (migration.Transactional ? 0 : 2) | (migration.BreaksOlderBuilds ? 4 : 0);
 
+        private static int Flags(SqlTableEntry file) =>
+            (file.Enabled ? 0 : 1) | (file.Transactional ? 0 : 2) | SqlDialectNames.Flag(file.Dialect);
+
+        /// <summary>One row of the table: a method or a SQL file.</summary>
+        private sealed class Entry
+        {
+            public Entry(MigrationMethodModel method)
+            {
+                Order = method.Order;
+                Name = method.FullName;
+                Flags = MigrationGenerator.Emitter.Flags(method);
+                Method = method;
+            }
+
+            public Entry(SqlTableEntry sql)
+            {
+                Order = sql.Order;
+                Name = sql.Name;
+                Flags = MigrationGenerator.Emitter.Flags(sql);
+                Sql = sql;
+            }
+
+            public long Order { get; }
+
+            public string Name { get; }
+
+            public int Flags { get; }
+
+            public MigrationMethodModel? Method { get; }
+
+            public SqlTableEntry? Sql { get; }
+        }
+
+        // Methods and SQL files in one order space, both sorted already: merged by order, then name (ordinal).
+        private static Entry[] Merge(EquatableArray<MigrationMethodModel> methods, EquatableArray<SqlTableEntry> files)
+        {
+            var entries = new Entry[methods.Count + files.Count];
+            int m = 0, f = 0;
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var takeMethod = f == files.Count
+                    || (m < methods.Count && (methods[m].Order < files[f].Order
+                        || (methods[m].Order == files[f].Order && string.CompareOrdinal(methods[m].FullName, files[f].Name) <= 0)));
+                entries[i] = takeMethod ? new Entry(methods[m++]) : new Entry(files[f++]);
+            }
+
+            return entries;
+        }
+
+        /// <summary>The hint name of a SQL file's own source: unique per file name, stable across builds.</summary>
+        public static string SqlHintName(SqlTableEntry file) => ClassName + ".Sql." + file.Identifier.Substring(SqlPrefix.Length) + ".g.cs";
+
+        private const string SqlPrefix = "__Sql_";
+
+        /// <summary>
+        /// The nested class that holds a SQL file: <c>__Sql_</c>, the name with every character that is not a letter or a
+        /// digit made <c>_</c>, and a hash of the exact name (two names that differ only in such characters stay apart).
+        /// </summary>
+        public static string SqlIdentifier(string name)
+        {
+            var builder = new System.Text.StringBuilder(SqlPrefix.Length + name.Length + 9).Append(SqlPrefix);
+            foreach (var c in name)
+            {
+                builder.Append(c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') ? c : '_');
+            }
+
+            // FNV-1a over the UTF-16 code units: stable across processes (string.GetHashCode is not).
+            var hash = 2166136261u;
+            foreach (var c in name)
+            {
+                hash = unchecked((hash ^ c) * 16777619u);
+            }
+
+            return builder.Append('_').Append(hash.ToString("x8", CultureInfo.InvariantCulture)).ToString();
+        }
+
+        /// <summary>
+        /// The source of one SQL file: a nested class of <c>GeneratedMigrations</c> with the file's checksum and a method that
+        /// runs its text, kept as UTF-8 data (a <c>u8</c> literal: stored in the assembly's data, outside the limited string
+        /// heap, and never a string until the migration runs).
+        /// </summary>
+        public static string EmitSqlFile(SqlFileModel file, string generatedNamespace)
+        {
+            var entry = file.Entry;
+            var writer = new SourceWriter(1024 + (file.Text.Length * 11 / 10));
+            writer.WriteLine("// <auto-generated/>");
+            writer.WriteLine("#nullable enable");
+            writer.WriteLine();
+            var hasNamespace = generatedNamespace.Length > 0;
+            if (hasNamespace)
+            {
+                writer.WriteLine("namespace " + generatedNamespace);
+                writer.OpenBlock();
+            }
+
+            writer.WriteLine("static partial class " + ClassName);
+            writer.OpenBlock();
+            writer.WriteLine("/// <summary>The SQL-file migration <c>" + EscapeXml(entry.Name) + "</c>.</summary>");
+            writer.WriteLine($"[{GeneratedCodeAttributeRef}(\"{GeneratorName}\", \"{GeneratorVersion}\")]");
+            writer.WriteLine("private static class " + entry.Identifier);
+            writer.OpenBlock();
+            writer.WriteLine("/// <summary>The checksum of the file's normalised content, stored with its status.</summary>");
+            writer.WriteLine("internal const string Checksum = \"" + file.Checksum + "\";");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Runs the file's SQL on the connection the manager serves.</summary>");
+            writer.WriteLine($"internal static {TaskTypeRef} RunAsync({ContextTypeRef} context, {CancellationTokenTypeRef} cancellationToken)");
+            writer.Indent();
+            writer.StartLine().Write("=> ").Write(SqlFileMigrationTypeRef).Write(".RunAsync(context, ");
+            writer.Write(Utf8Literal(file.Text));
+            writer.Write(entry.Transactional ? ", transactional: true" : ", transactional: false").Write(", cancellationToken);").EndLine();
+            writer.Unindent();
+            writer.CloseBlock();
+            writer.CloseBlock();
+            if (hasNamespace)
+            {
+                writer.CloseBlock();
+            }
+
+            return writer.ToString();
+        }
+
+        // A regular string literal with the u8 suffix: every character as itself except the quote, the backslash, control
+        // characters and the characters C# takes as line breaks.
+        private static string Utf8Literal(string text)
+        {
+            var builder = new System.Text.StringBuilder(text.Length + 16).Append('"');
+            foreach (var c in text)
+            {
+                switch (c)
+                {
+                    case '"': builder.Append("\\\""); break;
+                    case '\\': builder.Append("\\\\"); break;
+                    case '\n': builder.Append("\\n"); break;
+                    case '\r': builder.Append("\\r"); break;
+                    case '\t': builder.Append("\\t"); break;
+                    default:
+                        if (c < ' ' || c is '\u0085' or '\u2028' or '\u2029' or '\u007F')
+                        {
+                            builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                        }
+                        else
+                        {
+                            builder.Append(c);
+                        }
+
+                        break;
+                }
+            }
+
+            return builder.Append("\"u8").ToString();
+        }
+
+        private static string EscapeXml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
         // The calls to the migration methods, one `case` each, in methods of at most ChunkSize cases: the JIT compiles a
         // chunk only when one of its migrations runs, never on a start with nothing to run.
-        private static void WriteDispatchers(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations)
+        private static void WriteDispatchers(SourceWriter writer, Entry[] migrations)
         {
-            var chunks = (migrations.Count + ChunkSize - 1) / ChunkSize;
+            var chunks = (migrations.Length + ChunkSize - 1) / ChunkSize;
             writer.WriteLine();
             writer.WriteLine("/// <summary>Calls the migration at <paramref name=\"index\"/> of <see cref=\"Registrations\"/>.</summary>");
             WriteDispatcherSignature(writer, DispatcherName);
             writer.OpenBlock();
             if (chunks == 1)
             {
-                WriteCases(writer, migrations, 0, migrations.Count);
+                WriteCases(writer, migrations, 0, migrations.Length);
             }
             else
             {
@@ -217,7 +395,7 @@ public sealed partial class MigrationGenerator
                 writer.WriteLine();
                 WriteDispatcherSignature(writer, DispatcherName + chunk.ToString(CultureInfo.InvariantCulture));
                 writer.OpenBlock();
-                WriteCases(writer, migrations, chunk * ChunkSize, Math.Min(migrations.Count, (chunk + 1) * ChunkSize));
+                WriteCases(writer, migrations, chunk * ChunkSize, Math.Min(migrations.Length, (chunk + 1) * ChunkSize));
                 writer.CloseBlock();
             }
         }
@@ -227,14 +405,20 @@ public sealed partial class MigrationGenerator
 
         // One case per migration: the method called directly with the arguments its shape takes, a ValueTask made a Task,
         // a void method followed by a completed task.
-        private static void WriteCases(SourceWriter writer, EquatableArray<MigrationMethodModel> migrations, int start, int end)
+        private static void WriteCases(SourceWriter writer, Entry[] migrations, int start, int end)
         {
             writer.WriteLine("switch (index)");
             writer.OpenBlock();
             for (var index = start; index < end; index++)
             {
-                var migration = migrations[index];
                 writer.StartLine().Write("case ").Write(index.ToString(CultureInfo.InvariantCulture)).Write(": ");
+                if (migrations[index].Sql is { } sql)
+                {
+                    writer.Write("return ").Write(sql.Identifier).Write(".RunAsync(context, cancellationToken);").EndLine();
+                    continue;
+                }
+
+                var migration = migrations[index].Method!;
                 if (migration.ReturnKind != MigrationReturnKind.Void)
                 {
                     writer.Write("return ");

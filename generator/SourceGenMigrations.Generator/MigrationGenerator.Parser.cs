@@ -15,6 +15,38 @@ public sealed partial class MigrationGenerator
         // global::Ns.Outer.Inner, keywords escaped (@class).
         private static readonly SymbolDisplayFormat ContainingTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat;
 
+        /// <summary>
+        /// Turns one <c>.sql</c> AdditionalFile into its model; null when it is no migration (a name that does not match,
+        /// an empty file: the analyzers report those) or cannot be read.
+        /// </summary>
+        public static SqlFileModel? ParseSqlFile(AdditionalText file, Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider options, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!SqlMigrationFile.TryParseFileName(SqlMigrationFile.GetFileName(file.Path), out var order, out var dialect, out _))
+            {
+                return null;
+            }
+
+            var source = file.GetText(cancellationToken);
+            if (source is null)
+            {
+                return null;
+            }
+
+            var text = SqlMigrationFile.NormalizeLineEndings(source.ToString());
+            if (!SqlScript.HasStatements(text))
+            {
+                return null;
+            }
+
+            SqlMigrationFile.ReadDirectives(text, out var disabled, out var noTransaction, out _, out _);
+            options.GlobalOptions.TryGetValue(SqlMigrationFile.ProjectDirectoryProperty, out var projectDirectory);
+            options.GetOptions(file).TryGetValue(SqlMigrationFile.LinkMetadata, out var link);
+            var name = SqlMigrationFile.GetName(file.Path, projectDirectory, link);
+            var entry = new SqlTableEntry(order, name, dialect, !disabled, !noTransaction, Emitter.SqlIdentifier(name));
+            return new SqlFileModel(entry, text, SqlMigrationFile.Checksum(text));
+        }
+
         public static MigrationMethodModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using SourceGenMigrations.Generator.Model;
@@ -61,10 +62,29 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
             .Select(static (pair, _) => Parser.GetNamespace(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.GeneratedNamespace);
 
+        // SQL-file migrations: each .sql AdditionalFile parsed on its own (an edit re-parses that file only), its text
+        // emitted into a source of its own; the table takes only each file's entry, which an edit of the SQL leaves equal.
+        // The options give the project directory and each file's Link; they change only when the configuration does.
+        var sqlFiles = context.AdditionalTextsProvider
+            .Where(static text => SqlMigrationFile.IsSqlFile(text.Path))
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, cancellationToken) => Parser.ParseSqlFile(pair.Left, pair.Right, cancellationToken))
+            .WithTrackingName(TrackingNames.SqlFiles)
+            .Where(static file => file is not null)
+            .WithTrackingName(TrackingNames.AcceptedSqlFiles);
+
+        var sqlTable = sqlFiles
+            .Select(static (file, _) => file!.Entry)
+            .WithTrackingName(TrackingNames.SqlFileEntries)
+            .Collect()
+            .Select(static (entries, cancellationToken) => SortSqlFiles(entries, cancellationToken))
+            .WithTrackingName(TrackingNames.SqlFileTable);
+
         var model = table
+            .Combine(sqlTable)
             .Combine(generatedNamespace)
             .Combine(hasRuntime)
-            .Select(static (pair, _) => new GenerationModel(pair.Left.Right, pair.Left.Left, pair.Right))
+            .Select(static (pair, _) => new GenerationModel(pair.Left.Right, pair.Left.Left.Left, pair.Right, pair.Left.Left.Right))
             .WithTrackingName(TrackingNames.GenerationModel);
 
         context.RegisterSourceOutput(model, static (productionContext, generation) =>
@@ -77,6 +97,92 @@ public sealed partial class MigrationGenerator : IIncrementalGenerator
 
             productionContext.AddSource(Emitter.HintName, Emitter.Emit(generation));
         });
+
+        // A file given twice (the same path in two AdditionalFiles items) counts once: its source is emitted once, from
+        // here, instead of from each of its items (two sources with one hint name would fail the generator). Usually empty,
+        // so the per-file outputs below stay cached.
+        var duplicatedSqlFiles = sqlFiles
+            .Collect()
+            .Select(static (files, cancellationToken) => FindDuplicates(files!, cancellationToken))
+            .WithTrackingName(TrackingNames.DuplicatedSqlFiles);
+
+        context.RegisterSourceOutput(sqlFiles.Combine(duplicatedSqlFiles).Combine(generatedNamespace).Combine(hasRuntime), static (productionContext, pair) =>
+        {
+            var file = pair.Left.Left.Left!;
+            if (pair.Right && !IsDuplicated(pair.Left.Left.Right, file))
+            {
+                productionContext.AddSource(Emitter.SqlHintName(file.Entry), Emitter.EmitSqlFile(file, pair.Left.Right));
+            }
+        });
+
+        context.RegisterSourceOutput(duplicatedSqlFiles.Combine(generatedNamespace).Combine(hasRuntime), static (productionContext, pair) =>
+        {
+            if (pair.Right)
+            {
+                foreach (var file in pair.Left.Left)
+                {
+                    productionContext.AddSource(Emitter.SqlHintName(file.Entry), Emitter.EmitSqlFile(file, pair.Left.Right));
+                }
+            }
+        });
+    }
+
+    /// <summary>One file for each name given more than once (the first in the items' order); empty when every name is unique.</summary>
+    internal static EquatableArray<SqlFileModel> FindDuplicates(System.Collections.Immutable.ImmutableArray<SqlFileModel> files, System.Threading.CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var seen = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        System.Collections.Generic.List<SqlFileModel>? duplicated = null;
+        var reported = new System.Collections.Generic.HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (!seen.Add(file.Entry.Identifier) && reported.Add(file.Entry.Identifier))
+            {
+                (duplicated ??= new()).Add(files.First(f => f.Entry.Identifier == file.Entry.Identifier));
+            }
+        }
+
+        return duplicated is null ? EquatableArray<SqlFileModel>.Empty : new EquatableArray<SqlFileModel>(duplicated.ToArray());
+    }
+
+    private static bool IsDuplicated(EquatableArray<SqlFileModel> duplicated, SqlFileModel file)
+    {
+        for (var i = 0; i < duplicated.Count; i++)
+        {
+            if (duplicated[i].Entry.Identifier == file.Entry.Identifier)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Sorts SQL files by order, then name (ordinal); a file given twice counts once.</summary>
+    internal static EquatableArray<SqlTableEntry> SortSqlFiles(System.Collections.Immutable.ImmutableArray<SqlTableEntry> entries, System.Threading.CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (entries.IsDefaultOrEmpty)
+        {
+            return EquatableArray<SqlTableEntry>.Empty;
+        }
+
+        var sorted = new System.Collections.Generic.List<SqlTableEntry>(entries);
+        sorted.Sort(static (left, right) =>
+        {
+            var result = left.Order.CompareTo(right.Order);
+            return result != 0 ? result : string.CompareOrdinal(left.Name, right.Name);
+        });
+
+        for (var i = sorted.Count - 1; i > 0; i--)
+        {
+            if (sorted[i].Equals(sorted[i - 1]))
+            {
+                sorted.RemoveAt(i);
+            }
+        }
+
+        return new EquatableArray<SqlTableEntry>(sorted.ToArray());
     }
 
     /// <summary>

@@ -30,6 +30,21 @@ internal static class TrackingNames
     /// <summary>The namespace of the generated class.</summary>
     public const string GeneratedNamespace = nameof(GeneratedNamespace);
 
+    /// <summary>One model (or null when it is no migration) per <c>.sql</c> AdditionalFile.</summary>
+    public const string SqlFiles = nameof(SqlFiles);
+
+    /// <summary>The SQL files that are migrations.</summary>
+    public const string AcceptedSqlFiles = nameof(AcceptedSqlFiles);
+
+    /// <summary>Each SQL file's entry of the table (without its text).</summary>
+    public const string SqlFileEntries = nameof(SqlFileEntries);
+
+    /// <summary>The entries as a sorted equatable array.</summary>
+    public const string SqlFileTable = nameof(SqlFileTable);
+
+    /// <summary>The SQL files whose name is given more than once (emitted once, together).</summary>
+    public const string DuplicatedSqlFiles = nameof(DuplicatedSqlFiles);
+
     /// <summary>The table together with its namespace: what the source output reads.</summary>
     public const string GenerationModel = nameof(GenerationModel);
 }

@@ -12,12 +12,12 @@ namespace SourceGenMigrations.Internal;
 internal static class ManagerOperations
 {
     /// <summary>Column positions of <see cref="ReadStatusesSql"/>.</summary>
-    private const int OrderColumn = 0, StatusColumn = 1, NameColumn = 2, AppliedByColumn = 3, UpdatedAtColumn = 4, BreaksColumn = 5;
+    private const int OrderColumn = 0, StatusColumn = 1, NameColumn = 2, AppliedByColumn = 3, UpdatedAtColumn = 4, BreaksColumn = 5, ChecksumColumn = 6;
 
     /// <summary>
     /// The SELECT of every status row with its details, over the columns <paramref name="existingColumns"/> the table has
     /// (a table of the first release lacks the added ones: they read as NULL), ordered by order. Columns: order, status,
-    /// name, applied_by, updated_at, breaks_older_builds (as the dialect's true/false/NULL).
+    /// name, applied_by, updated_at, breaks_older_builds (as the dialect's true/false/NULL), checksum.
     /// </summary>
     /// <param name="statusTable">The quoted (and qualified) table.</param>
     /// <param name="existingColumns">The table's columns (compared ignoring case).</param>
@@ -29,7 +29,7 @@ internal static class ManagerOperations
         var breaks = existing.Contains(StatusTableSchema.BreaksOlderBuilds)
             ? string.Format(CultureInfo.InvariantCulture, isTrue, StatusTableSchema.BreaksOlderBuilds)
             : "NULL";
-        return $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {Column(StatusTableSchema.Name)}, {Column(StatusTableSchema.AppliedBy)}, {StatusTableSchema.UpdatedAt}, {breaks} FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
+        return $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {Column(StatusTableSchema.Name)}, {Column(StatusTableSchema.AppliedBy)}, {StatusTableSchema.UpdatedAt}, {breaks}, {Column(StatusTableSchema.Checksum)} FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
     }
 
     /// <summary>Reads every row of <see cref="ReadStatusesSql"/> strictly (an invalid row is an error that names it).</summary>
@@ -56,6 +56,7 @@ internal static class ManagerOperations
                 AppliedBy = reader.IsDBNull(AppliedByColumn) ? null : reader.GetString(AppliedByColumn),
                 UpdatedAt = reader.IsDBNull(UpdatedAtColumn) ? null : readTime(reader, UpdatedAtColumn),
                 BreaksOlderBuilds = !reader.IsDBNull(BreaksColumn) && reader.GetBoolean(BreaksColumn),
+                Checksum = reader.IsDBNull(ChecksumColumn) ? null : reader.GetString(ChecksumColumn),
             });
         }
 

@@ -227,6 +227,7 @@ public sealed partial class MySqlMigrationManager
                     {
                         BreaksOlderBuilds = reader.GetInt64(2) != 0,
                         Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+                        Checksum = reader.IsDBNull(4) ? null : reader.GetString(4),
                     });
                 }
 

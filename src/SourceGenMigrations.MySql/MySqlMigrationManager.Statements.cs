@@ -92,7 +92,7 @@ public sealed partial class MySqlMigrationManager
             DeleteLeaseOf = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = @owner";
 
             // The name only where a build that does not know the migration must say which one stops it.
-            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
+            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
             Persist =
                 $"""
                 INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.AppliedBy})
@@ -126,10 +126,11 @@ public sealed partial class MySqlMigrationManager
             string WriteFenced(string leaseLock) =>
                 $"""
                 SELECT owner_id FROM {lockTable} WHERE lock_id = 1{leaseLock};
-                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                VALUES (@order, @status, {Now}, @name, @applied_by, @breaks)
+                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum})
+                VALUES (@order, @status, {Now}, @name, @applied_by, @breaks, @checksum)
                 ON DUPLICATE KEY UPDATE
                     {StatusTableSchema.BreaksOlderBuilds} = IF({StatusIsOpen}, COALESCE(@breaks, {StatusTableSchema.BreaksOlderBuilds}), {StatusTableSchema.BreaksOlderBuilds}),
+                    {StatusTableSchema.Checksum} = IF({StatusIsOpen}, @checksum, {StatusTableSchema.Checksum}),
                     {StatusTableSchema.UpdatedAt} = IF({StatusIsOpen}, {Now}, {StatusTableSchema.UpdatedAt}),
                     {StatusTableSchema.Name} = IF({StatusIsOpen}, @name, {StatusTableSchema.Name}),
                     {StatusTableSchema.AppliedBy} = IF({StatusIsOpen}, @applied_by, {StatusTableSchema.AppliedBy}),
@@ -147,7 +148,8 @@ public sealed partial class MySqlMigrationManager
                 UPDATE {lockTable} SET expires_at = {Expiry} WHERE lock_id = 1 AND owner_id = @owner;
                 SELECT expires_at FROM {lockTable} WHERE lock_id = 1 AND owner_id = @owner FOR UPDATE;
                 UPDATE {statusTable} SET {StatusTableSchema.Status} = '{Completed}', {StatusTableSchema.UpdatedAt} = {Now},
-                    {StatusTableSchema.Name} = @name, {StatusTableSchema.AppliedBy} = @applied_by, {StatusTableSchema.BreaksOlderBuilds} = @breaks
+                    {StatusTableSchema.Name} = @name, {StatusTableSchema.AppliedBy} = @applied_by, {StatusTableSchema.BreaksOlderBuilds} = @breaks,
+                    {StatusTableSchema.Checksum} = @checksum
                 WHERE {StatusTableSchema.Order} = @order
                 """;
             ReleaseSavepoint = "RELEASE SAVEPOINT " + Savepoint;

@@ -162,6 +162,7 @@ public sealed partial class MySqlMigrationManager
                 complete.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = Migration.Name });
                 complete.Parameters.Add(new MySqlParameter("@breaks", MySqlDbType.Bool) { Value = Migration.BreaksOlderBuilds });
                 complete.Parameters.Add(new MySqlParameter("@applied_by", MySqlDbType.VarChar) { Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
+                complete.Parameters.Add(new MySqlParameter("@checksum", MySqlDbType.VarChar) { Value = (object?)Migration.Checksum ?? DBNull.Value });
                 if (await FirstValueAsync(complete, cancellationToken).ConfigureAwait(false) is null)
                 {
                     // The lease is another runner's (or gone): the disposal rolls everything back.
@@ -322,6 +323,7 @@ public sealed partial class MySqlMigrationManager
             command.Parameters.Add(new MySqlParameter("@name", MySqlDbType.VarChar) { Value = Migration.Name });
             command.Parameters.Add(new MySqlParameter("@breaks", MySqlDbType.Bool) { Value = breaks is { } b ? b : DBNull.Value });
             command.Parameters.Add(new MySqlParameter("@applied_by", MySqlDbType.VarChar) { Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
+            command.Parameters.Add(new MySqlParameter("@checksum", MySqlDbType.VarChar) { Value = (object?)Migration.Checksum ?? DBNull.Value });
             string? owner = null;
             string? written = null;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))

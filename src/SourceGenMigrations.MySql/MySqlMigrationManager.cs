@@ -37,7 +37,7 @@ namespace SourceGenMigrations.MySql;
 /// <para><b>Time</b>: lease times come from the server's clock (<c>UTC_TIMESTAMP(6)</c>, stored in <c>DATETIME(6)</c> as
 /// UTC whatever the session's time zone): replicas on different hosts share no other clock.</para>
 /// </remarks>
-public sealed partial class MySqlMigrationManager : ITransactionalMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
+public sealed partial class MySqlMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
     /// <summary>The longest lock name MySQL accepts in <c>GET_LOCK</c>.</summary>
     private const int MaxLockNameLength = 64;
@@ -179,6 +179,9 @@ public sealed partial class MySqlMigrationManager : ITransactionalMigrationManag
         ThrowIfDisposed();
         return _lease.ReleaseAsync(cancellationToken);
     }
+
+    /// <summary><see cref="MigrationSqlDialects.MySql"/>: the runner runs the SQL files written for this database and those for every database.</summary>
+    public string SqlDialect => MigrationSqlDialects.MySql;
 
     /// <summary>
     /// Serves, while a migration runs, its connection as <see cref="MySqlConnection"/> and <see cref="DbConnection"/>

@@ -198,6 +198,7 @@ public sealed partial class PostgreSqlMigrationManager
             {
                 BreaksOlderBuilds = reader.GetBoolean(2),
                 Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+                Checksum = reader.IsDBNull(4) ? null : reader.GetString(4),
             });
         }
 

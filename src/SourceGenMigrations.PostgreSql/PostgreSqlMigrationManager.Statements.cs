@@ -50,7 +50,7 @@ public sealed partial class PostgreSqlMigrationManager
             Extend = $"UPDATE {lockTable} SET expires_at = clock_timestamp() + $2 WHERE lock_id = 1 AND owner_id = $1 RETURNING expires_at";
             Release = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $1";
             // The name only where a build that does not know the migration must say which one stops it.
-            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
+            List = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} IS TRUE, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {statusTable} ORDER BY {StatusTableSchema.Order}";
             const string SetColumns =
                 $"""
                 {StatusTableSchema.Status} = EXCLUDED.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = EXCLUDED.{StatusTableSchema.UpdatedAt},
@@ -73,13 +73,14 @@ public sealed partial class PostgreSqlMigrationManager
 
             // The fenced write of STARTED, COMPLETED and FAILED: only while this owner ($4) holds the lease row, and never
             // over COMPLETED; $5 is the BreaksOlderBuilds flag to store, or NULL to keep the stored one; $6 the applied_by
-            // value. Returns the transaction id, which the commit of a transactional migration checks.
+            // value; $7 a SQL file's checksum (NULL for a method). Returns the transaction id, which the commit of a
+            // transactional migration checks.
             WriteFenced =
                 $"""
-                INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                SELECT $1, $2, clock_timestamp(), $3, $6, $5
+                INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum})
+                SELECT $1, $2, clock_timestamp(), $3, $6, $5, $7
                 WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $4)
-                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns},
+                ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns}, {StatusTableSchema.Checksum} = EXCLUDED.{StatusTableSchema.Checksum},
                     {StatusTableSchema.BreaksOlderBuilds} = coalesce(EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}, s.{StatusTableSchema.BreaksOlderBuilds})
                 WHERE s.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}'
                 RETURNING txid_current()
@@ -93,19 +94,19 @@ public sealed partial class PostgreSqlMigrationManager
                     EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $2)
                 """;
 
-            // COMPLETED ($1 order, $2 name, $3 applied_by, $4 BreaksOlderBuilds) and the lease's extension ($5 owner, $6
-            // lease), in the migration's transaction ($7: its id; a transaction the migration ended has another id, or
-            // none yet). The fence: unless the status was written (not COMPLETED already, the same transaction) and the
+            // COMPLETED ($1 order, $2 name, $3 applied_by, $4 BreaksOlderBuilds, $8 a SQL file's checksum or NULL) and the
+            // lease's extension ($5 owner, $6 lease), in the migration's transaction ($7: its id; a transaction the
+            // migration ended has another id, or none yet). The fence: unless the status was written (not COMPLETED already, the same transaction) and the
             // lease row is this owner's, the division by zero fails the statement, the transaction is aborted, and the
             // COMMIT sent in the same round trip is never run (a subquery's count cannot be folded at plan time).
             CompleteInTransaction =
                 $"""
                 WITH completed AS (
-                    INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                    SELECT $1, '{MigrationStatusText.Completed}', clock_timestamp(), $2, $3, $4
+                    INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum})
+                    SELECT $1, '{MigrationStatusText.Completed}', clock_timestamp(), $2, $3, $4, $8
                     WHERE txid_current_if_assigned() = $7
                     ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns},
-                        {StatusTableSchema.BreaksOlderBuilds} = EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}
+                        {StatusTableSchema.BreaksOlderBuilds} = EXCLUDED.{StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum} = EXCLUDED.{StatusTableSchema.Checksum}
                     WHERE s.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}'
                     RETURNING 1),
                 extended AS (

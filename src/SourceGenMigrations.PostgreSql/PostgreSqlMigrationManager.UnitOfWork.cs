@@ -162,6 +162,7 @@ public sealed partial class PostgreSqlMigrationManager
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
             complete.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = manager._leaseDuration });
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
+            complete.Parameters.Add(ChecksumParameter());
             batch.BatchCommands.Add(complete);
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             try
@@ -281,8 +282,13 @@ public sealed partial class PostgreSqlMigrationManager
                 ? new NpgsqlParameter<bool> { TypedValue = breaks }
                 : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });
+            command.Parameters.Add(ChecksumParameter());
             return command;
         }
+
+        private NpgsqlParameter ChecksumParameter() => Migration.Checksum is { } checksum
+            ? new NpgsqlParameter<string> { TypedValue = checksum }
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
 
         /// <summary>The fenced write in a commit of its own, on <paramref name="connection"/> or on a connection opened for it.</summary>
         private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlConnection? connection, MigrationStatus status, CancellationToken cancellationToken)

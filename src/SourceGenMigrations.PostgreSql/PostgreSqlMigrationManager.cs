@@ -38,7 +38,7 @@ namespace SourceGenMigrations.PostgreSql;
 /// <para><b>Prepared statements</b>: the manager prepares none, so nothing depends on a server connection's session;
 /// keep Npgsql's automatic preparation off (<c>Max Auto Prepare=0</c>, the default) behind a transaction-mode pooler.</para>
 /// </remarks>
-public sealed partial class PostgreSqlMigrationManager : ITransactionalMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
+public sealed partial class PostgreSqlMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -171,6 +171,9 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
         await CloseIdleConnectionAsync().ConfigureAwait(false);
         await _lease.ReleaseAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary><see cref="MigrationSqlDialects.PostgreSql"/>: the runner runs the SQL files written for this database and those for every database.</summary>
+    public string SqlDialect => MigrationSqlDialects.PostgreSql;
 
     /// <summary>
     /// Serves, while a migration runs, its connection as <see cref="NpgsqlConnection"/> and <see cref="DbConnection"/>

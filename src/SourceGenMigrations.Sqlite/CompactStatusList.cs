@@ -5,7 +5,8 @@ namespace SourceGenMigrations.Sqlite;
 /// <summary>
 /// The status list as one text value: <c>{order}{code}</c> per row, comma-separated, where the code is
 /// <c>c</c>, <c>s</c>, <c>f</c> or <c>p</c> (COMPLETED, STARTED, FAILED, PENDING) and <c>?</c> for anything else,
-/// followed by <c>!</c> when the row is stored as breaking older builds.
+/// followed by <c>!</c> when the row is stored as breaking older builds and by <c>#</c> and the checksum when it has one
+/// (a SQL-file migration; hex digits, so no comma).
 /// </summary>
 /// <remarks>
 /// Every start lists every status. Through Microsoft.Data.Sqlite each row costs a step and several column reads, each
@@ -27,7 +28,8 @@ internal static class CompactStatusList
                 WHEN '{MigrationStatusText.Pending}' THEN 'p'
                 ELSE '?'
             END ||
-            CASE WHEN breaks_older_builds = 1 THEN '!' ELSE '' END, ',')
+            CASE WHEN breaks_older_builds = 1 THEN '!' ELSE '' END ||
+            CASE WHEN checksum IS NOT NULL THEN '#' || checksum ELSE '' END, ',')
         FROM {statusTable};
         """;
 
@@ -77,7 +79,20 @@ internal static class CompactStatusList
                 i++;
             }
 
-            statuses.Add(new PersistedStatus(order, status) { BreaksOlderBuilds = breaks });
+            string? checksum = null;
+            if (i < text.Length && text[i] == '#')
+            {
+                var end = ++i;
+                while (end < text.Length && char.IsAsciiHexDigit(text[end]))
+                {
+                    end++;
+                }
+
+                checksum = text.Substring(i, end - i);
+                i = end;
+            }
+
+            statuses.Add(new PersistedStatus(order, status) { BreaksOlderBuilds = breaks, Checksum = checksum });
             if (i == text.Length)
             {
                 SortIfNeeded(statuses);

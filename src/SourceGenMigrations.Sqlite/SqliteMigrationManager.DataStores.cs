@@ -271,6 +271,7 @@ public sealed partial class SqliteMigrationManager
         {
             BreaksOlderBuilds = !reader.IsDBNull(2) && reader.GetBoolean(2),
             Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+            Checksum = reader.IsDBNull(4) ? null : reader.GetString(4),
         };
     }
 }

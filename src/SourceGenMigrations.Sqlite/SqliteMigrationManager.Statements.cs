@@ -44,7 +44,7 @@ public sealed partial class SqliteMigrationManager
             Extend = $"UPDATE {lockTable} SET expires_at_ms = {NowMs} + $lease_ms WHERE lock_id = 1 AND owner_id = $owner RETURNING expires_at_ms;";
             Release = $"DELETE FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner;";
             List = CompactStatusList.Sql(statusTable);
-            ListRows = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} = 1, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} = 1 THEN {StatusTableSchema.Name} END FROM {statusTable} ORDER BY {StatusTableSchema.Order};";
+            ListRows = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} = 1, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} = 1 THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {statusTable} ORDER BY {StatusTableSchema.Order};";
             StatusOf = $"SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $order;";
             Persist =
                 $"""
@@ -67,15 +67,16 @@ public sealed partial class SqliteMigrationManager
             // The fenced write of STARTED, COMPLETED and FAILED: only while this owner holds the lease row, and never over
             // COMPLETED (zero rows changed tells the caller to find out which of the two stopped it). $breaks is the
             // BreaksOlderBuilds flag to store with this status, or NULL to keep the stored one (it is stored only with the
-            // status that marks the migration's effect).
+            // status that marks the migration's effect). $checksum is a SQL file's checksum (NULL for a method).
             WriteFenced =
                 $"""
-                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds})
-                SELECT $order, $status, {NowText}, $name, $applied_by, $breaks
+                INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}, {StatusTableSchema.BreaksOlderBuilds}, {StatusTableSchema.Checksum})
+                SELECT $order, $status, {NowText}, $name, $applied_by, $breaks, $checksum
                 WHERE EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner)
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET
                     {StatusTableSchema.Status} = excluded.{StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt} = excluded.{StatusTableSchema.UpdatedAt},
                     {StatusTableSchema.Name} = excluded.{StatusTableSchema.Name}, {StatusTableSchema.AppliedBy} = excluded.{StatusTableSchema.AppliedBy},
+                    {StatusTableSchema.Checksum} = excluded.{StatusTableSchema.Checksum},
                     {StatusTableSchema.BreaksOlderBuilds} = coalesce(excluded.{StatusTableSchema.BreaksOlderBuilds}, {statusTable}.{StatusTableSchema.BreaksOlderBuilds})
                 WHERE {statusTable}.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}';
                 """;

@@ -236,6 +236,7 @@ public sealed partial class SqliteMigrationManager
             write.Parameters[2].Value = Migration.Name;
             write.Parameters[4].Value = StatusTableSchema.BreaksOlderBuildsToStore(Migration, status) is { } breaks ? (breaks ? 1 : 0) : DBNull.Value;
             write.Parameters[5].Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration);
+            write.Parameters[6].Value = (object?)Migration.Checksum ?? DBNull.Value;
             if (write.ExecuteNonQuery() == 1)
             {
                 return StatusWriteOutcome.Written;

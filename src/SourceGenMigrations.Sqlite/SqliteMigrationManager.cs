@@ -39,7 +39,7 @@ namespace SourceGenMigrations.Sqlite;
 /// computed inside the statements. SQLite is an embedded database: every runner sharing a file runs on the same
 /// machine, so they all read the same clock, and no value computed in .NET (and no injected test clock) can disagree with it.</para>
 /// </remarks>
-public sealed partial class SqliteMigrationManager : ITransactionalMigrationManager, IServiceProvider, IAsyncDisposable, IDisposable
+public sealed partial class SqliteMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _dataSourceName;
@@ -140,6 +140,9 @@ public sealed partial class SqliteMigrationManager : ITransactionalMigrationMana
         ThrowIfDisposed();
         return _lease.ReleaseAsync(cancellationToken);
     }
+
+    /// <summary><see cref="MigrationSqlDialects.Sqlite"/>: the runner runs the SQL files written for this database and those for every database.</summary>
+    public string SqlDialect => MigrationSqlDialects.Sqlite;
 
     /// <summary>
     /// Serves the manager's open data connection to the managed database, as <see cref="SqliteConnection"/> and as

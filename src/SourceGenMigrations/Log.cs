@@ -59,4 +59,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LogEventIds.Runner + 18, Level = LogLevel.Warning, Message = "The database has migration(s) {NewerOrders} applied by a newer build (this build knows orders up to {HighestOrder}); starting without them, as MIGRATION_ALLOW_NEWER_MIGRATIONS allows, and applying nothing below them")]
     public static partial void NewerMigrationsTolerated(ILogger logger, string newerOrders, long highestOrder);
+
+    [LoggerMessage(EventId = LogEventIds.Runner + 19, Level = LogLevel.Debug, Message = "Leaving out migration {Order} ({Name}): it is written for {MigrationDatabase}, the manager's database is {ManagerDatabase}")]
+    public static partial void SkippedOtherDatabase(ILogger logger, long order, string name, string migrationDatabase, string managerDatabase);
 }

@@ -52,6 +52,13 @@ public sealed class MigrationDescriptor
     /// </summary>
     public string? BuildVersion { get; init; }
 
+    /// <summary>
+    /// The checksum of a SQL-file migration's content (<see cref="MigrationRegistration.Checksum"/>), or null. A manager
+    /// stores it with each status it writes for the migration and returns it in <see cref="PersistedStatus.Checksum"/>, so
+    /// that a run can tell a file edited after it completed.
+    /// </summary>
+    public string? Checksum { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"migration {Order} ({Name})");
 }

@@ -164,6 +164,7 @@ public sealed partial class MigrationPlan
         var entries = new MigrationPlanEntry[sortedRegistrations.Length];
         List<PersistedStatus>? unknown = null;
         long? latestCompleted = null;
+        List<MigrationRegistration>? changed = null;
         var next = 0;
         for (var i = 0; i < sortedRegistrations.Length; i++)
         {
@@ -192,6 +193,11 @@ public sealed partial class MigrationPlan
             {
                 action = MigrationAction.SkipCompleted;
                 latestCompleted = registration.Order;
+                if (registration.Checksum is { } checksum && persisted!.Value.Checksum is { } stored
+                    && !string.Equals(checksum, stored, StringComparison.OrdinalIgnoreCase))
+                {
+                    (changed ??= []).Add(registration);
+                }
             }
             else
             {
@@ -207,6 +213,15 @@ public sealed partial class MigrationPlan
         }
 
         var errors = new List<MigrationException>();
+        if (changed is not null)
+        {
+            var names = string.Join(", ", changed.Select(static r => $"{Format(r.Order)} ({r.DisplayName})"));
+            errors.Add(new MigrationException(
+                $"found completed SQL migration(s) whose file changed since they ran: {names}",
+                new InvalidDataException(
+                    $"The content of {names} differs from what ran on this database (the checksum stored with its COMPLETED status). A completed migration never runs again, so the edit would never reach this database: put the file back as it was, and add a new migration instead. Nothing was run.")));
+        }
+
         long[] newer = [];
         if (unknown is not null)
         {

@@ -1,6 +1,6 @@
 namespace SourceGenMigrations;
 
-/// <summary>Calls the migration at <paramref name="index"/> of a table of migrations (see <see cref="MigrationRegistration.CreateTable"/>).</summary>
+/// <summary>Calls the migration at <paramref name="index"/> of a table of migrations (see <see cref="MigrationRegistration.CreateTable(long[], byte[], string, MigrationDispatcher)"/>).</summary>
 /// <param name="index">The migration's position in its table, from zero.</param>
 /// <param name="context">What the running migration sees of its run.</param>
 /// <param name="cancellationToken">The run's token.</param>
@@ -9,7 +9,7 @@ public delegate Task MigrationDispatcher(int index, MigrationContext context, Ca
 
 /// <summary>
 /// One migration of the table that <see cref="MigrationRunner"/> runs. The source generator builds these for every
-/// <see cref="MigrationAttribute"/> method (<c>GeneratedMigrations.Registrations</c>, with <see cref="CreateTable"/>); build
+/// <see cref="MigrationAttribute"/> method (<c>GeneratedMigrations.Registrations</c>, with <see cref="CreateTable(long[], byte[], string, MigrationDispatcher, string[])"/>); build
 /// them by hand only for migrations that are not methods.
 /// </summary>
 public sealed class MigrationRegistration
@@ -18,6 +18,9 @@ public sealed class MigrationRegistration
     internal const byte DisabledFlag = 1;
     internal const byte NotTransactionalFlag = 2;
     internal const byte BreaksOlderBuildsFlag = 4;
+    internal const byte PostgreSqlFlag = 8;
+    internal const byte SqliteFlag = 16;
+    internal const byte MySqlFlag = 32;
 
     // Exactly one of the two forms: a delegate, or an index into a dispatcher (the generated table's form, bound only
     // when the migration runs or Migrate is read).
@@ -69,12 +72,21 @@ public sealed class MigrationRegistration
     }
 
     // The generated table's entry: the name is read from the table's names when first shown.
-    private MigrationRegistration(long order, int index, MigrationDispatcher dispatcher, byte flags, NameTable? names)
+    private MigrationRegistration(long order, int index, MigrationDispatcher dispatcher, byte flags, NameTable? names, string? checksum)
         : this(order, (flags & DisabledFlag) == 0, null, (flags & NotTransactionalFlag) == 0, (flags & BreaksOlderBuildsFlag) != 0)
     {
         _dispatcher = dispatcher;
         _index = index;
         _names = names;
+        Checksum = checksum;
+        SqlDialect = (flags & (PostgreSqlFlag | SqliteFlag | MySqlFlag)) switch
+        {
+            0 => null,
+            PostgreSqlFlag => MigrationSqlDialects.PostgreSql,
+            SqliteFlag => MigrationSqlDialects.Sqlite,
+            MySqlFlag => MigrationSqlDialects.MySql,
+            _ => throw new ArgumentException($"The flags of migration {order.ToString(System.Globalization.CultureInfo.InvariantCulture)} name more than one database.", nameof(flags)),
+        };
     }
 
     private MigrationRegistration(long order, bool enabled, string? name, bool transactional, bool breaksOlderBuilds)
@@ -114,6 +126,20 @@ public sealed class MigrationRegistration
     /// </summary>
     public bool BreaksOlderBuilds { get; }
 
+    /// <summary>
+    /// The database the migration is written for (one of <see cref="MigrationSqlDialects"/>), or null when it runs on every
+    /// database. The runner leaves a migration out when the manager's <see cref="IMigrationSqlDialect.SqlDialect"/> differs
+    /// (and when the manager names no dialect): a SQL file named <c>0003_add_index.postgresql.sql</c> runs on PostgreSQL only.
+    /// </summary>
+    public string? SqlDialect { get; init; }
+
+    /// <summary>
+    /// The checksum of a SQL-file migration's normalised content (SHA-256, lower-case hex), or null. A manager stores it with
+    /// the status; a <c>COMPLETED</c> migration whose stored checksum differs was edited after it ran, and the run stops
+    /// with an error that names it before anything runs.
+    /// </summary>
+    public string? Checksum { get; init; }
+
     /// <summary>The name given at construction (for the generated table, the method's full name), if any (see <see cref="DisplayName"/>).</summary>
     public string? Name => _name ??= _names?.NameAt(_index);
 
@@ -137,7 +163,24 @@ public sealed class MigrationRegistration
     /// <exception cref="ArgumentNullException"><paramref name="orders"/> or <paramref name="dispatcher"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="flags"/> does not have one entry per order.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An order is negative.</exception>
-    public static IReadOnlyList<MigrationRegistration> CreateTable(long[] orders, byte[]? flags, string? names, MigrationDispatcher dispatcher)
+    public static IReadOnlyList<MigrationRegistration> CreateTable(long[] orders, byte[]? flags, string? names, MigrationDispatcher dispatcher) =>
+        CreateTable(orders, flags, names, dispatcher, checksums: null);
+
+    /// <summary>
+    /// The table the source generator emits when the project has SQL-file migrations: as
+    /// <see cref="CreateTable(long[], byte[], string, MigrationDispatcher)"/>, with each SQL file's checksum, and flags
+    /// that may also name the one database a migration is for: 8 (PostgreSQL), 16 (SQLite), 32 (MySQL).
+    /// </summary>
+    /// <param name="orders">The orders, one per migration, in the table's order (zero or more each).</param>
+    /// <param name="flags">One byte per migration (1 disabled, 2 not transactional, 4 breaks older builds, 8/16/32 its database); null for none.</param>
+    /// <param name="names">The migrations' names in the table's order, separated by <c>'\n'</c>; null for none.</param>
+    /// <param name="dispatcher">Runs the migration at an index of the table.</param>
+    /// <param name="checksums">One entry per migration, the <see cref="Checksum"/> of a SQL file and null for a method; null for none.</param>
+    /// <returns>The registrations, in the order given, as a read-only list.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="orders"/> or <paramref name="dispatcher"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="flags"/> or <paramref name="checksums"/> does not have one entry per order, or flags name two databases.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An order is negative.</exception>
+    public static IReadOnlyList<MigrationRegistration> CreateTable(long[] orders, byte[]? flags, string? names, MigrationDispatcher dispatcher, string?[]? checksums)
     {
         ArgumentNullException.ThrowIfNull(orders);
         ArgumentNullException.ThrowIfNull(dispatcher);
@@ -146,11 +189,16 @@ public sealed class MigrationRegistration
             throw new ArgumentException($"{nameof(flags)} has {flags.Length} entries for {orders.Length} orders.", nameof(flags));
         }
 
+        if (checksums is not null && checksums.Length != orders.Length)
+        {
+            throw new ArgumentException($"{nameof(checksums)} has {checksums.Length} entries for {orders.Length} orders.", nameof(checksums));
+        }
+
         var nameTable = names is null ? null : new NameTable(names, orders.Length);
         var registrations = new MigrationRegistration[orders.Length];
         for (var i = 0; i < registrations.Length; i++)
         {
-            registrations[i] = new MigrationRegistration(orders[i], i, dispatcher, flags is null ? (byte)0 : flags[i], nameTable);
+            registrations[i] = new MigrationRegistration(orders[i], i, dispatcher, flags is null ? (byte)0 : flags[i], nameTable, checksums?[i]);
         }
 
         return new System.Collections.ObjectModel.ReadOnlyCollection<MigrationRegistration>(registrations);

@@ -29,9 +29,9 @@ public static partial class MigrationRunner
         public Run(IMigrationManager manager, MigrationRegistration[] registrations, MigrationConfig config, MigrationOptions options, CancellationToken callerToken)
         {
             _manager = manager;
-            _registrations = registrations;
-            _config = config;
             _logger = options.Logger ?? NullLogger.Instance;
+            _registrations = ForDialect(registrations, manager, _logger);
+            _config = config;
             _time = options.TimeProvider ?? TimeProvider.System;
             _services = options.Services ?? manager as IServiceProvider;
             _buildVersionOption = options.BuildVersion;

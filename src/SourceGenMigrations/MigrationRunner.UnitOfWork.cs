@@ -19,6 +19,7 @@ public static partial class MigrationRunner
                 {
                     BreaksOlderBuilds = registration.BreaksOlderBuilds,
                     BuildVersion = buildVersion,
+                    Checksum = registration.Checksum,
                 };
             }
 

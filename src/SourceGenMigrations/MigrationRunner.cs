@@ -97,6 +97,41 @@ public static partial class MigrationRunner
         return sorted;
     }
 
+    /// <summary>
+    /// The registrations the manager's database runs: those for every database, and those written for its
+    /// <see cref="IMigrationSqlDialect.SqlDialect"/> (none of those when the manager names no dialect). The array itself when
+    /// no registration names a database (the usual table: no copy).
+    /// </summary>
+    private static MigrationRegistration[] ForDialect(MigrationRegistration[] sorted, IMigrationManager manager, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        var any = false;
+        for (var i = 0; i < sorted.Length && !any; i++)
+        {
+            any = sorted[i].SqlDialect is not null;
+        }
+
+        if (!any)
+        {
+            return sorted;
+        }
+
+        var dialect = (manager as IMigrationSqlDialect)?.SqlDialect;
+        var kept = new List<MigrationRegistration>(sorted.Length);
+        foreach (var registration in sorted)
+        {
+            if (registration.SqlDialect is null || string.Equals(registration.SqlDialect, dialect, StringComparison.OrdinalIgnoreCase))
+            {
+                kept.Add(registration);
+            }
+            else
+            {
+                Log.SkippedOtherDatabase(logger, registration.Order, registration.DisplayName, registration.SqlDialect, dialect ?? "unknown");
+            }
+        }
+
+        return kept.ToArray();
+    }
+
     private static bool IsSortedByOrder(MigrationRegistration[] registrations)
     {
         for (var i = 1; i < registrations.Length; i++)

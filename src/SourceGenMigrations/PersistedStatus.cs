@@ -26,4 +26,11 @@ public readonly record struct PersistedStatus(long Order, MigrationStatus Status
     /// <see cref="IMigrationManager.ListStatusesAsync"/> may leave it null.
     /// </summary>
     public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>
+    /// The checksum stored with the status (<see cref="MigrationDescriptor.Checksum"/>: a SQL-file migration's content), when
+    /// the manager keeps it. A <c>COMPLETED</c> migration whose checksum differs from its registration's was edited after it
+    /// ran: the run stops before anything runs.
+    /// </summary>
+    public string? Checksum { get; init; }
 }

@@ -19,7 +19,7 @@ public class DescriptorTests
     [Fact]
     public void Every_id_has_exactly_one_supported_descriptor()
     {
-        Assert.Equal(["SGM001", "SGM002", "SGM003", "SGM004", "SGM005", "SGM006", "SGM007", "SGM101", "SGM102", "SGM103", "SGM104", "SGM105"], AllIds);
+        Assert.Equal(["SGM001", "SGM002", "SGM003", "SGM004", "SGM005", "SGM006", "SGM007", "SGM008", "SGM009", "SGM010", "SGM101", "SGM102", "SGM103", "SGM104", "SGM105", "SGM106"], AllIds);
         Assert.Equal(AllIds, Supported.Select(d => d.Id).OrderBy(id => id, StringComparer.Ordinal));
     }
 
@@ -36,7 +36,7 @@ public class DescriptorTests
             descriptor.HelpLinkUri);
         var expectedSeverity = id switch
         {
-            "SGM006" or "SGM007" or "SGM104" => DiagnosticSeverity.Warning,
+            "SGM006" or "SGM007" or "SGM009" or "SGM010" or "SGM104" => DiagnosticSeverity.Warning,
             "SGM105" => DiagnosticSeverity.Hidden,
             _ => DiagnosticSeverity.Error,
         };

@@ -66,6 +66,7 @@ public sealed class ConsumerProject : IDisposable
                 <RootNamespace>App</RootNamespace>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
+                <SourceGenMigrationsSqlFiles>true</SourceGenMigrationsSqlFiles>
               </PropertyGroup>
               <ItemGroup>
                 <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" />
@@ -73,6 +74,7 @@ public sealed class ConsumerProject : IDisposable
               <ItemGroup>
                 <AdditionalFiles Include="Migrations.Shipped.txt" Condition="Exists('Migrations.Shipped.txt')" />
               </ItemGroup>
+              <Import Project="{Path.Combine(RepositoryPaths.Root, "src/SourceGenMigrations/buildTransitive/SourceGenMigrations.targets")}" />
             </Project>
             """);
         File.WriteAllText(Path.Combine(Directory, "Program.cs"), ProgramSource);
@@ -110,10 +112,11 @@ public sealed class ConsumerProject : IDisposable
         return path;
     }
 
-    /// <summary>Writes <paramref name="name"/> in the project folder, or deletes it when <paramref name="content"/> is null.</summary>
+    /// <summary>Writes <paramref name="name"/> (a path relative to the project folder), or deletes it when <paramref name="content"/> is null.</summary>
     public string WriteFile(string name, string? content)
     {
         var path = Path.Combine(Directory, name);
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         if (content is null)
         {
             File.Delete(path);

@@ -186,9 +186,9 @@ public class MarkAsShippedCodeFixTests
     {
         var text = SourceText.From("# 1.0\n1 A.One\n# 1.1\n5 A.Five\n# end");
 
-        var result = ShippedMigrationsFile.AddEntries(text, [(7, "A.Seven"), (3, "A.Three"), (1, "A.Other"), (2, "A.One"), (0, "A.Zero"), (4, "A.Four")]);
+        var result = ShippedMigrationsFile.AddEntries(text, [(7, "A.Seven", null), (3, "A.Three", null), (1, "A.Other", null), (2, "A.One", null), (0, "A.Zero", null), (4, "A.Four", "ab")]);
 
-        Assert.Equal("# 1.0\n0 A.Zero\n1 A.One\n# 1.1\n3 A.Three\n4 A.Four\n5 A.Five\n# end\n7 A.Seven\n", result.ToString());
+        Assert.Equal("# 1.0\n0 A.Zero\n1 A.One\n# 1.1\n3 A.Three\n4 A.Four sha256:ab\n5 A.Five\n# end\n7 A.Seven\n", result.ToString());
     }
 
     [Fact]
@@ -196,6 +196,6 @@ public class MarkAsShippedCodeFixTests
     {
         var text = SourceText.From("1 A.One\n");
 
-        Assert.Same(text, ShippedMigrationsFile.AddEntries(text, [(1, "A.One")]));
+        Assert.Same(text, ShippedMigrationsFile.AddEntries(text, [(1, "A.One", null)]));
     }
 }

@@ -286,7 +286,7 @@ public class ShippedMigrationsAnalyzerTests
         Malformed(2, 4, "the order '-3' is negative; orders are zero or more"),
         Malformed(3, 5, "order 1 is already listed on line 1"),
         Malformed(4, 6, "'App.Migrations.CreateUsers' is already listed on line 1"),
-        Malformed(5, 7, "unexpected text 'and more' after the name; write 'order name' (comments start with '#')"),
+        Malformed(5, 7, "unexpected text 'and more' after the name; write 'order name', or 'order path sha256:<64 hex digits>' for a SQL file (comments start with '#')"),
         Malformed(6, 8, "the order '99999999999999999999' is not a whole number from 0 to 9223372036854775807; write 'order name'"));
 
     [Fact]

@@ -56,7 +56,7 @@ internal static partial class GeneratedTable
     [GeneratedRegex("@\"(?<body>[^\"]*)\"")]
     private static partial Regex NamesPattern();
 
-    // A migration's case (a chunk's case calls __MigrateN, not a global:: method).
-    [GeneratedRegex(@"^\s*case (\d+): (?:return )?(global::[^;]*);", RegexOptions.Multiline)]
+    // A migration's case (a chunk's case calls __MigrateN, not a global:: method; a SQL file's calls its __Sql_ class).
+    [GeneratedRegex(@"^\s*case (\d+): (?:return )?((?:global::|__Sql_)[^;]*);", RegexOptions.Multiline)]
     private static partial Regex CallPattern();
 }

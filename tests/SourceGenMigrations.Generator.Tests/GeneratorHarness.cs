@@ -43,14 +43,17 @@ internal static partial class GeneratorHarness
     {
         ["build_property.RootNamespace"] = "TestProject",
         ["build_property.SourceGenMigrationsNamespace"] = string.Empty,
+        ["build_property.MSBuildProjectDirectory"] = "/project",
     };
 
-    public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null) =>
+    /// <param name="properties">The global options (MSBuild properties).</param>
+    /// <param name="fileMetadata">Per AdditionalFile path, its item metadata as the compiler sees it (<c>build_metadata.AdditionalFiles.Link</c>).</param>
+    public static GeneratorDriver CreateDriver(IReadOnlyDictionary<string, string>? properties = null, IReadOnlyDictionary<string, Dictionary<string, string>>? fileMetadata = null) =>
         CSharpGeneratorDriver.Create(
             [new MigrationGenerator().AsSourceGenerator()],
             additionalTexts: null,
             parseOptions: ParseOptions,
-            optionsProvider: new TestOptionsProvider(properties ?? DefaultProperties()),
+            optionsProvider: new TestOptionsProvider(properties ?? DefaultProperties(), fileMetadata),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator, asserts it reported nothing and that the whole output compiles with no diagnostic at all.</summary>
@@ -96,15 +99,16 @@ internal static partial class GeneratorHarness
         public string Scrubbed => Scrub(Source);
     }
 
-    public static AnalyzerConfigOptionsProvider OptionsProvider(IReadOnlyDictionary<string, string> properties) => new TestOptionsProvider(properties);
+    public static AnalyzerConfigOptionsProvider OptionsProvider(IReadOnlyDictionary<string, string> properties) => new TestOptionsProvider(properties, null);
 
-    private sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> globalOptions) : AnalyzerConfigOptionsProvider
+    private sealed class TestOptionsProvider(IReadOnlyDictionary<string, string> globalOptions, IReadOnlyDictionary<string, Dictionary<string, string>>? fileMetadata) : AnalyzerConfigOptionsProvider
     {
         public override AnalyzerConfigOptions GlobalOptions { get; } = new TestOptions(globalOptions);
 
         public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => TestOptions.Empty;
 
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => TestOptions.Empty;
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            fileMetadata is not null && fileMetadata.TryGetValue(textFile.Path, out var metadata) ? new TestOptions(metadata) : TestOptions.Empty;
     }
 
     private sealed class TestOptions(IReadOnlyDictionary<string, string> values) : AnalyzerConfigOptions

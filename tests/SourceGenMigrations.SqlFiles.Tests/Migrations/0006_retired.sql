@@ -1,0 +1,3 @@
+-- migration: disabled
+-- Superseded before it ever ran: it must never run.
+DROP TABLE users;

@@ -124,13 +124,13 @@ public sealed partial class PostgreSqlMigrationManager
                 var outcome = await WriteFencedAsync(null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
                 if (outcome == StatusWriteOutcome.Written)
                 {
-                    Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    Connection = await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 return outcome;
             }
 
-            Connection = manager.TakeIdleConnection() ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Connection = manager.TakeIdleConnection() ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(Connection, Transaction);
             batch.BatchCommands.Add(FencedWrite(MigrationStatus.Started));
@@ -299,7 +299,7 @@ public sealed partial class PostgreSqlMigrationManager
         /// <summary>The fenced write on <paramref name="transaction"/>'s connection, or on its own (autocommit) when null.</summary>
         private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlTransaction? transaction, MigrationStatus status, CancellationToken cancellationToken)
         {
-            var connection = transaction?.Connection ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = transaction?.Connection ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 await using var batch = new NpgsqlBatch(connection, transaction);

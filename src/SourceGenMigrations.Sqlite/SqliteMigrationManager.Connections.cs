@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations.Sqlite;
 
@@ -109,6 +110,12 @@ public sealed partial class SqliteMigrationManager
             }
 
             return connection;
+        }
+        catch (SqliteException e)
+        {
+            // The same error (codes kept for the callers' filters), naming the file.
+            connection.Dispose();
+            throw new SqliteException(DatabaseNames.Name(e.Message, _databaseName), e.SqliteErrorCode, e.SqliteExtendedErrorCode);
         }
         catch
         {

@@ -271,7 +271,7 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
     }
 
     [Fact]
-    public void Async_void_is_a_warning_by_default()
+    public void Async_void_is_a_build_error_by_default()
     {
         var source = Header + """
             public static class Migrations
@@ -284,14 +284,14 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
 
         var (exitCode, output) = consumer.Build();
 
-        Assert.True(exitCode == 0, output);
+        Assert.True(exitCode != 0, "the build should fail:\n" + output);
         var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
-        Assert.Contains($"{path}({line},{column}): warning SGM006:", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("error SGM006", output, StringComparison.Ordinal);
+        Assert.Contains($"{path}({line},{column}): error SGM006:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning SGM006", output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Editorconfig_severity_error_turns_SGM006_into_a_build_error()
+    public void Editorconfig_severity_warning_lowers_SGM006_to_a_warning()
     {
         var source = Header + """
             public static class Migrations
@@ -304,14 +304,15 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
             root = true
 
             [*.cs]
-            dotnet_diagnostic.SGM006.severity = error
+            dotnet_diagnostic.SGM006.severity = warning
             """);
 
         var (exitCode, output) = consumer.Build();
 
-        Assert.True(exitCode != 0, "the build should fail:\n" + output);
+        Assert.True(exitCode == 0, output);
         var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
-        Assert.Contains($"{path}({line},{column}): error SGM006:", output, StringComparison.Ordinal);
+        Assert.Contains($"{path}({line},{column}): warning SGM006:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("error SGM006", output, StringComparison.Ordinal);
     }
 
     /// <summary>1-based line and column of the <paramref name="occurrence"/>-th (0-based) <paramref name="text"/>.</summary>

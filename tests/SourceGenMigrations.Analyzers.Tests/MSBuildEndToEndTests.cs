@@ -10,7 +10,7 @@ namespace SourceGenMigrations.Analyzers.Tests;
 /// once; each build reuses the projects the test run already built (<c>BuildProjectReferences=false</c>) and leaves no
 /// build server behind.
 /// </summary>
-public sealed class ConsumerProject : IDisposable
+public class ConsumerProject : IDisposable
 {
     /// <summary>
     /// Roslyn components the consumer loads, relative to the repository root (this test project references them, so
@@ -51,12 +51,23 @@ public sealed class ConsumerProject : IDisposable
 
     private const string RuntimeProject = "src/SourceGenMigrations/SourceGenMigrations.csproj";
 
+    /// <summary>The code fixes, loaded too when the consumer is formatted (the package carries them beside the analyzers).</summary>
+    private const string CodeFixesProject = "analyzers/SourceGenMigrations.CodeFixes/SourceGenMigrations.CodeFixes.csproj";
+
     public ConsumerProject()
+        : this(withCodeFixes: false)
+    {
+    }
+
+    /// <param name="withCodeFixes">Whether the code fixes are analyzer references too (for <c>dotnet format</c>).</param>
+    protected ConsumerProject(bool withCodeFixes)
     {
         Directory = Path.Combine(Path.GetTempPath(), "sgm-e2e-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
-        var analyzers = string.Concat(AnalyzerProjects.Select(p =>
-            $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />{"\n"}"""));
+
+        // The references are built in this test assembly's configuration, whatever the command (dotnet format has no -c).
+        var analyzers = string.Concat(AnalyzerProjects.Concat(withCodeFixes ? [CodeFixesProject] : []).Select(p =>
+            $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" AdditionalProperties="Configuration={Configuration}" />{"\n"}"""));
         File.WriteAllText(ProjectPath, $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <Import Project="{Path.Combine(RepositoryPaths.Root, "src/SourceGenMigrations/buildTransitive/SourceGenMigrations.props")}" />
@@ -68,7 +79,7 @@ public sealed class ConsumerProject : IDisposable
                 <Nullable>enable</Nullable>
               </PropertyGroup>
               <ItemGroup>
-                <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" />
+                <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" AdditionalProperties="Configuration={Configuration}" />
             {analyzers}  </ItemGroup>
               <ItemGroup>
                 <AdditionalFiles Include="Migrations.Shipped.txt" Condition="Exists('Migrations.Shipped.txt')" />
@@ -89,7 +100,7 @@ public sealed class ConsumerProject : IDisposable
     public string ProjectPath => Path.Combine(Directory, "Consumer.csproj");
 
     /// <summary>The configuration this test assembly was built in: the referenced projects' outputs are there.</summary>
-    private static string Configuration =>
+    protected static string Configuration =>
         typeof(ConsumerProject).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     /// <summary>Writes <c>Migrations.cs</c> (always afresh, so the compiler runs again) and the optional <c>.editorconfig</c>.</summary>
@@ -134,10 +145,11 @@ public sealed class ConsumerProject : IDisposable
     public (int ExitCode, string Output) Run() =>
         Dotnet(Path.Combine(Directory, "bin", Configuration, "net10.0", "Consumer.dll"));
 
-    private (int ExitCode, string Output) Dotnet(params string[] arguments) => DotnetCli.Run(Directory, arguments);
+    protected (int ExitCode, string Output) Dotnet(params string[] arguments) => DotnetCli.Run(Directory, arguments);
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -74,7 +74,8 @@ bad=$(MIGRATION_DEADLINE_MILLISECONDS=soon "$binary" 2>&1); code=$?
 set -e
 echo "$bad"
 [ "$code" -ne 0 ] || { echo "a bad MIGRATION_* value must fail the run"; exit 1; }
-expect "MIGRATION_DEADLINE_MILLISECONDS" "$bad"
+# One line, the step and its cause (what a log or a health check shows).
+expect "^error: failed to get the migration configuration: The environment variable MIGRATION_DEADLINE_MILLISECONDS must be an integer, but was 'soon'\\.$" "$bad"
 
 echo "--- PostgreSQL"
 source "$root/.ci/postgres.sh"
@@ -92,6 +93,8 @@ bad=$("$binary" --postgres "Host=127.0.0.1;Port=1;Username=postgres;Timeout=2" 2
 set -e
 echo "$bad"
 [ "$code" -ne 0 ] || { echo "an unreachable database must fail the run"; exit 1; }
+# The error names the server and the database (the user's, none given), never a password.
+expect "^error: failed to acquire the database lock: .*\\(PostgreSQL database 'postgres' on host '127\\.0\\.0\\.1' port 1\\)$" "$bad"
 
 echo "--- MySQL/MariaDB"
 source "$root/.ci/mariadb.sh"
@@ -111,6 +114,7 @@ bad=$("$binary" --mysql "Server=127.0.0.1;Port=1;User ID=root;Database=app;Conne
 set -e
 echo "$bad"
 [ "$code" -ne 0 ] || { echo "an unreachable MySQL server must fail the run"; exit 1; }
+expect "^error: failed to acquire the database lock: .*\\(MySQL database 'app' on host '127\\.0\\.0\\.1' port 1\\)$" "$bad"
 
 echo "--- hosted sample (Generic Host): NativeAOT publish and run"
 hosted_out="$root/artifacts/aot-hosted"

@@ -76,7 +76,7 @@ internal static class DiagnosticDescriptors
         title: "Migration is async void",
         messageFormat: "Migration '{0}' is async void: the runner cannot await it and its failure is lost; return Task instead",
         category: Category,
-        defaultSeverity: DiagnosticSeverity.Warning,
+        defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
         description: "An async void migration returns at its first await: the runner records it as completed while it still runs, and an exception it throws later crashes the process instead of failing the migration. Return Task (or ValueTask).",
         helpLinkUri: HelpLinkBase + DiagnosticIds.AsyncVoid + ".md");

@@ -117,30 +117,13 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         public void AnalyzeMethod(SymbolAnalysisContext context)
         {
             var method = (IMethodSymbol)context.Symbol;
-
-            // The implementing part of a partial method is the same migration as its definition, which carries the
-            // attributes of both parts: analyze the definition only.
-            if (method.PartialDefinitionPart is not null)
+            if (ReadOrder(method, _attributeType, context.CancellationToken) is not { } read)
             {
                 return;
             }
 
-            var attribute = FindMigrationAttribute(method);
-            if (attribute is null)
-            {
-                return;
-            }
-
-            var values = MigrationMethodShape.ReadAttribute(attribute);
-            if (values.OrderState == OrderState.Invalid)
-            {
-                // The compiler already reports the attribute; anything more would be noise.
-                return;
-            }
-
-            var attributeSyntax = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken) as AttributeSyntax;
+            var (values, attributeSyntax, fullName) = (read.Values, read.Syntax, read.FullName);
             var attributeLocation = attributeSyntax?.GetLocation() ?? GetNameLocation(method);
-            var fullName = MigrationMethodShape.GetFullName(method);
 
             if (values.OrderState == OrderState.Missing)
             {
@@ -289,6 +272,32 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         private AttributeData? FindMigrationAttribute(IMethodSymbol method) => MigrationAnalyzer.FindMigrationAttribute(method, _attributeType);
     }
 
+    /// <summary>
+    /// The order of a <c>[Migration]</c> method as the analyzer counts it (SGM001, SGM003, the next free order) and the
+    /// Fix All of "use the next free order" renumbers it: null when the method has no <c>[Migration]</c>, is the
+    /// implementing part of a partial method (the definition carries the attributes of both parts and counts once), or has
+    /// an order the compiler already reports as invalid.
+    /// </summary>
+    internal static MigrationOrder? ReadOrder(IMethodSymbol method, INamedTypeSymbol attributeType, CancellationToken cancellationToken)
+    {
+        if (method.PartialDefinitionPart is not null || FindMigrationAttribute(method, attributeType) is not { } attribute)
+        {
+            return null;
+        }
+
+        var values = MigrationMethodShape.ReadAttribute(attribute);
+        if (values.OrderState == OrderState.Invalid)
+        {
+            // The compiler already reports the attribute; anything more would be noise.
+            return null;
+        }
+
+        return new MigrationOrder(
+            values,
+            attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
+            MigrationMethodShape.GetFullName(method));
+    }
+
     /// <summary>The method's <c>[Migration]</c> attribute, if it has one.</summary>
     internal static AttributeData? FindMigrationAttribute(IMethodSymbol method, INamedTypeSymbol attributeType)
     {
@@ -303,8 +312,11 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
+    /// <summary>The location of the <c>Order = …</c> argument of the attribute, if written.</summary>
+    internal static Location? GetOrderArgumentLocation(AttributeSyntax? attribute) => GetOrderArgument(attribute)?.GetLocation();
+
     /// <summary>The <c>Order = …</c> argument of the attribute, if written.</summary>
-    internal static Location? GetOrderArgumentLocation(AttributeSyntax? attribute)
+    internal static AttributeArgumentSyntax? GetOrderArgument(AttributeSyntax? attribute)
     {
         if (attribute?.ArgumentList is { } arguments)
         {
@@ -312,7 +324,7 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
             {
                 if (argument.NameEquals?.Name.Identifier.ValueText == KnownNames.OrderProperty)
                 {
-                    return argument.GetLocation();
+                    return argument;
                 }
             }
         }
@@ -405,6 +417,23 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
         Accessibility.ProtectedAndInternal => "private protected",
         _ => "not accessible",
     };
+
+    /// <summary>What <see cref="ReadOrder"/> found: the attribute's values, its syntax (null from metadata) and the method's full name.</summary>
+    internal sealed class MigrationOrder
+    {
+        public MigrationOrder(MigrationAttributeValues values, AttributeSyntax? syntax, string fullName)
+        {
+            Values = values;
+            Syntax = syntax;
+            FullName = fullName;
+        }
+
+        public MigrationAttributeValues Values { get; }
+
+        public AttributeSyntax? Syntax { get; }
+
+        public string FullName { get; }
+    }
 
     private sealed class OrderedMigration
     {

@@ -18,8 +18,8 @@ namespace SourceGenMigrations.CodeFixes;
 /// the highest order in the compilation + 1, handed over by the analyzer in <see cref="DiagnosticPropertyNames.NextFreeOrder"/>.
 /// </summary>
 /// <remarks>
-/// No Fix All: renumbering is not independent per diagnostic (fixing two duplicates with the same N would create a new
-/// duplicate), so each fix is applied on its own and the analyzer computes the next N afresh.
+/// Fix All is <see cref="UseNextFreeOrderFixAllProvider"/>: renumbering is not independent per diagnostic (every
+/// diagnostic carries the same N), so it gives consecutive orders computed from the current compilation.
 /// </remarks>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UseNextFreeOrderCodeFixProvider)), Shared]
 public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
@@ -35,7 +35,7 @@ public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
         ImmutableArray.Create(DiagnosticIds.DuplicateOrder, DiagnosticIds.MissingOrder);
 
     /// <inheritdoc />
-    public override FixAllProvider? GetFixAllProvider() => null;
+    public override FixAllProvider? GetFixAllProvider() => UseNextFreeOrderFixAllProvider.Instance;
 
     /// <inheritdoc />
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -80,23 +80,22 @@ public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
     private static async Task<Document> ReplaceOrderAsync(Document document, AttributeArgumentSyntax argument, long order, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        if (root is null)
-        {
-            return document;
-        }
-
-        var newExpression = OrderLiteral(order).WithTriviaFrom(argument.Expression);
-        return document.WithSyntaxRoot(root.ReplaceNode(argument.Expression, newExpression));
+        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(argument, WithOrder(argument, order)));
     }
 
     private static async Task<Document> AddOrderAsync(Document document, AttributeSyntax attribute, long order, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        if (root is null)
-        {
-            return document;
-        }
+        return root is null ? document : document.WithSyntaxRoot(root.ReplaceNode(attribute, WithOrderAdded(attribute, order)));
+    }
 
+    /// <summary><c>Order = …</c> with <paramref name="order"/> as its value (SGM001).</summary>
+    internal static AttributeArgumentSyntax WithOrder(AttributeArgumentSyntax argument, long order) =>
+        argument.WithExpression(OrderLiteral(order).WithTriviaFrom(argument.Expression));
+
+    /// <summary>The attribute with <c>Order = <paramref name="order"/></c> added first (SGM003).</summary>
+    internal static AttributeSyntax WithOrderAdded(AttributeSyntax attribute, long order)
+    {
         var orderArgument = SyntaxFactory.AttributeArgument(
             SyntaxFactory.NameEquals(
                 SyntaxFactory.IdentifierName(KnownNames.OrderProperty),
@@ -122,8 +121,7 @@ public sealed class UseNextFreeOrderCodeFixProvider : CodeFixProvider
             newList = list.WithArguments(SyntaxFactory.SeparatedList<AttributeArgumentSyntax>(nodesAndTokens));
         }
 
-        var newAttribute = attribute.WithArgumentList(newList);
-        return document.WithSyntaxRoot(root.ReplaceNode(attribute, newAttribute));
+        return attribute.WithArgumentList(newList);
     }
 
     // Parsed, so the token's value has the type the compiler gives the literal (int, uint or long), exactly as if typed.

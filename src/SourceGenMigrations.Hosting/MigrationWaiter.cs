@@ -140,6 +140,7 @@ internal sealed class MigrationWaiter(
         var order = failed.Order.ToString(CultureInfo.InvariantCulture);
         return new MigrationException(
             $"the migration with order {order} stayed FAILED",
+            failed.Order,
             new InvalidOperationException(
                 string.Create(CultureInfo.InvariantCulture, $"Migration {order} ({failed.Name}) is FAILED and no runner has held the migration lease for {leaseDuration.TotalSeconds:0.###} s (the manager's lease duration): the runner that applies the migrations (a Job, an init container) failed and is not retrying it. Fix the migration and run it again; this replica stops.")));
     }

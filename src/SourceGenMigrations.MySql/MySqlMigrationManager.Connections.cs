@@ -1,5 +1,7 @@
 using System.Data;
+using System.Data.Common;
 using MySqlConnector;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations.MySql;
 
@@ -14,6 +16,26 @@ public sealed partial class MySqlMigrationManager
     private readonly SemaphoreSlim _controlGate = new(1, 1);
     private MySqlConnection? _control;
 
+    /// <summary>
+    /// Opens a connection of the data source; a failure names the host, port and database (an unreachable server or a
+    /// refused login otherwise leave the reader guessing which), never the password.
+    /// </summary>
+    private async ValueTask<MySqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (MySqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            var target = new MySqlConnectionStringBuilder(_dataSource.ConnectionString);
+            throw new MySqlConnectionFailedException(DatabaseNames.Name(e.Message, DatabaseNames.Server("MySQL", target.Database, target.Server, target.Port)), e);
+        }
+    }
+
+    /// <summary>A connection could not be opened; the message names the database, the provider's error is inside.</summary>
+    private sealed class MySqlConnectionFailedException(string message, MySqlException innerException) : DbException(message, innerException);
+
     /// <summary>Runs <paramref name="action"/> on the manager's connection, one at a time (the heartbeat runs beside the others).</summary>
     private async Task<T> OnControlAsync<T>(Func<MySqlConnection, CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
@@ -23,7 +45,7 @@ public sealed partial class MySqlMigrationManager
             if (_control is not { State: ConnectionState.Open })
             {
                 await DropControlAsync().ConfigureAwait(false);
-                _control = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                _control = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             }
 
             try

@@ -32,7 +32,7 @@ public sealed partial class MySqlMigrationManager
                 throw new InvalidOperationException("This manager already holds the database lock.");
             }
 
-            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var (database, name, taken) = await FirstTryDbLockAsync(connection, cancellationToken).ConfigureAwait(false);

@@ -97,13 +97,13 @@ public sealed partial class MySqlMigrationManager
                 var outcome = await WriteFencedOnItsOwnAsync(MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
                 if (outcome == StatusWriteOutcome.Written)
                 {
-                    Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    Connection = await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 return outcome;
             }
 
-            Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Connection = await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
             // STARTED is the transaction's first write; whatever the outcome is not Written is rolled back by the disposal.
@@ -298,7 +298,7 @@ public sealed partial class MySqlMigrationManager
         private async Task<StatusWriteOutcome> WriteFencedOnItsOwnAsync(MigrationStatus status, CancellationToken cancellationToken, bool? breaks = null)
         {
             breaks ??= StatusTableSchema.BreaksOlderBuildsToStore(Migration, status);
-            await using var connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             var outcome = await WriteFencedAsync(connection, transaction, manager._sql.WriteFencedLocked, status, breaks, cancellationToken).ConfigureAwait(false);
             if (outcome == StatusWriteOutcome.Written)

@@ -30,7 +30,7 @@ public sealed partial class PostgreSqlMigrationManager
                 throw new InvalidOperationException("This manager already holds the database lock.");
             }
 
-            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var logged = false;
@@ -97,7 +97,7 @@ public sealed partial class PostgreSqlMigrationManager
             return;
         }
 
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await CreateOrUpgradeTablesAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -127,13 +127,13 @@ public sealed partial class PostgreSqlMigrationManager
                 var outcome = await WriteFencedAsync(connection: null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
                 if (outcome == StatusWriteOutcome.Written)
                 {
-                    Connection = await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    Connection = await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 return outcome;
             }
 
-            Connection = manager.TakeIdleConnection() ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Connection = manager.TakeIdleConnection() ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var begin = new NpgsqlCommand(sql.BeginInTransaction, Connection, Transaction);
             begin.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
@@ -293,7 +293,7 @@ public sealed partial class PostgreSqlMigrationManager
         /// <summary>The fenced write in a commit of its own, on <paramref name="connection"/> or on a connection opened for it.</summary>
         private async Task<StatusWriteOutcome> WriteFencedAsync(NpgsqlConnection? connection, MigrationStatus status, CancellationToken cancellationToken)
         {
-            var on = connection ?? await manager._dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var on = connection ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 await using var batch = new NpgsqlBatch(on);

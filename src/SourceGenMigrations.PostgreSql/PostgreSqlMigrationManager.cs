@@ -234,6 +234,23 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
     /// <summary>See <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Opens a connection of the data source; a failure names the host, port and database (a missing database, a refused
+    /// password or an unreachable host otherwise leave the reader guessing which), never the password.
+    /// </summary>
+    private async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            var target = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
+            throw new NpgsqlException(DatabaseNames.Name(e.Message, DatabaseNames.Server("PostgreSQL", target.Database ?? target.Username, target.Host, target.Port)), e);
+        }
+    }
+
     private static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         ArgumentNullException.ThrowIfNull(connectionString);

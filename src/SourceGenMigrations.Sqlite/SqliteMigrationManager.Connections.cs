@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations.Sqlite;
 
@@ -101,6 +102,17 @@ public sealed partial class SqliteMigrationManager
         {
             connection.Open();
             Interlocked.Increment(ref _connectionsOpened);
+
+            // A file this process cannot write opens read-only without an error; its first read would then create the
+            // -wal and -shm files beside it (a writable directory), which a read-only connection cannot remove when it
+            // closes. A run writes statuses and the lease, so it fails here, before anything touched the directory.
+            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+            {
+                throw new SqliteException(
+                    "SQLite Error 8: 'attempt to write a readonly database'. The file (or its directory) is read-only for this process; a run writes the statuses and the lease.",
+                    SqliteReadOnly);
+            }
+
             if (_openPragmas is not null)
             {
                 using var command = connection.CreateCommand();
@@ -109,6 +121,12 @@ public sealed partial class SqliteMigrationManager
             }
 
             return connection;
+        }
+        catch (SqliteException e)
+        {
+            // The same error (codes kept for the callers' filters), naming the file.
+            connection.Dispose();
+            throw new SqliteException(DatabaseNames.Name(e.Message, _databaseName), e.SqliteErrorCode, e.SqliteExtendedErrorCode);
         }
         catch
         {

@@ -42,6 +42,9 @@ namespace SourceGenMigrations.Sqlite;
 public sealed partial class SqliteMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
     private readonly string _connectionString;
+
+    // The database as errors name it (the file's full path): "unable to open database file" alone does not say which.
+    private readonly string _databaseName;
     private readonly string _dataSourceName;
     private readonly string _lockTableName;
     private readonly string _statusTableName;
@@ -79,6 +82,9 @@ public sealed partial class SqliteMigrationManager : ITransactionalMigrationMana
 
         _connectionString = builder.ConnectionString;
         _dataSourceName = builder.DataSource;
+        _databaseName = builder.Mode == SqliteOpenMode.Memory || builder.DataSource == ":memory:"
+            ? $"SQLite in-memory database '{builder.DataSource}'"
+            : $"SQLite database file '{Path.GetFullPath(builder.DataSource)}'";
 
         var names = ManagerValidation.TableNames(options.TablePrefix, options.LockTableName, options.StatusTableName, caseSensitive: false);
         _lockTableName = names.Lock;

@@ -249,11 +249,16 @@ public static class MigrationCommandLine
     }
 
     /// <summary>
-    /// The exception as one line: each message of the chain once ("step: cause: cause"), several errors of one run
-    /// joined with <c> | </c>.
+    /// The exception as one line: a <see cref="MigrationException"/>'s own message ("step: cause"); any other, each
+    /// message of the chain once ("message: cause: cause"); several errors of one run joined with <c> | </c>.
     /// </summary>
     internal static string Describe(Exception exception)
     {
+        if (exception is MigrationException migration && migration.InnerException is not AggregateException { InnerExceptions.Count: > 1 })
+        {
+            return MigrationPlan.OneLine(migration.Message);
+        }
+
         var parts = new List<string>();
         for (var current = exception; current is not null; current = current.InnerException)
         {

@@ -129,6 +129,7 @@ public sealed partial class MigrationPlan
             {
                 throw new MigrationException(
                     $"the persisted status with order {Format(status.Order)} is invalid",
+                    status.Order,
                     new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
             }
 
@@ -147,7 +148,7 @@ public sealed partial class MigrationPlan
         {
             if (ascending[i].Order == ascending[i - 1].Order)
             {
-                throw new MigrationException($"found two persisted statuses with order {Format(ascending[i].Order)}");
+                throw new MigrationException($"found two persisted statuses with order {Format(ascending[i].Order)}", ascending[i].Order, innerException: null);
             }
         }
 
@@ -268,7 +269,7 @@ public sealed partial class MigrationPlan
         {
             if (entry.Action == MigrationAction.Run && entry.Order < latestApplied)
             {
-                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestApplied.Value)})"));
+                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestApplied.Value)})", entry.Order, innerException: null));
                 break;
             }
         }

@@ -5,7 +5,7 @@ public static partial class MigrationRunner
     // Step 10: the errors collected on the way, reported together in a fixed order when the run ends.
     private sealed partial class Run
     {
-        private void AddStepError(string message, Exception? cause) => AddStepErrors([new MigrationException(message, cause)]);
+        private void AddStepError(string message, Exception? cause, long? order = null) => AddStepErrors([new MigrationException(message, order, cause)]);
 
         /// <summary>The error a failed step just recorded (for telemetry).</summary>
         private MigrationException LastStepError()

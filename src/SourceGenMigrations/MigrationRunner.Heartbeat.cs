@@ -134,7 +134,7 @@ public static partial class MigrationRunner
                         if (failures > _config.HeartbeatFailureRetryCount)
                         {
                             Volatile.Write(ref _heartbeatError, new MigrationException(
-                                $"heartbeat failed {failures.ToString(CultureInfo.InvariantCulture)} time(s) with latest error of ({exception.Message})", exception));
+                                $"heartbeat failed {failures.ToString(CultureInfo.InvariantCulture)} time(s) with latest error of ({MigrationException.Cause(exception)})", exception));
                             Log.HeartbeatGaveUp(_logger, failures);
                             await CancelRunAsync().ConfigureAwait(false);
                             return;

@@ -141,7 +141,7 @@ public static partial class MigrationRunner
                 var failedAfter = ElapsedMilliseconds(started);
                 Telemetry.MigrationStopped(activity, _time.GetElapsedTime(started), exception, RunToken.IsCancellationRequested);
                 Log.MigrationFailed(_logger, exception, order, name, failedAfter);
-                AddStepError($"failed to complete the migration with order {Format(order)}", exception);
+                AddStepError($"failed to complete the migration with order {Format(order)}", exception, order);
 
                 // Once the run is cancelled nothing more is written: the migration stays STARTED and is retried.
                 if (!RunToken.IsCancellationRequested)
@@ -178,7 +178,7 @@ public static partial class MigrationRunner
             }
             catch (Exception exception)
             {
-                AddStepError(PersistFailedMessage(status, order), exception);
+                AddStepError(PersistFailedMessage(status, order), exception, order);
                 return false;
             }
         }

@@ -30,7 +30,7 @@ public static partial class MigrationRunner
             }
             catch (Exception exception)
             {
-                AddStepError(PersistFailedMessage(MigrationStatus.Pending, descriptors[0].Order), exception);
+                AddStepError(PersistFailedMessage(MigrationStatus.Pending, descriptors[0].Order), exception, descriptors[0].Order);
                 return;
             }
 
@@ -57,7 +57,7 @@ public static partial class MigrationRunner
             }
             catch (Exception exception)
             {
-                AddStepError(PersistFailedMessage(MigrationStatus.Started, order), exception);
+                AddStepError(PersistFailedMessage(MigrationStatus.Started, order), exception, order);
                 Telemetry.MigrationStopped(activity, null, LastStepError(), RunToken.IsCancellationRequested);
                 return false;
             }
@@ -95,7 +95,7 @@ public static partial class MigrationRunner
                     catch (Exception exception) when (!migration.Transactional)
                     {
                         // The statements committed on their own; only the status write failed.
-                        AddStepError(PersistFailedMessage(MigrationStatus.Completed, order), exception);
+                        AddStepError(PersistFailedMessage(MigrationStatus.Completed, order), exception, order);
                         Telemetry.MigrationStopped(activity, ran, LastStepError(), RunToken.IsCancellationRequested);
                         return false;
                     }
@@ -110,7 +110,7 @@ public static partial class MigrationRunner
                 Telemetry.MigrationStopped(activity, ran, reported, RunToken.IsCancellationRequested);
                 var failedAfter = (long)ran.TotalMilliseconds;
                 Log.MigrationFailed(_logger, reported, order, migration.Name, failedAfter);
-                AddStepError($"failed to complete the migration with order {Format(order)}", reported);
+                AddStepError($"failed to complete the migration with order {Format(order)}", reported, order);
                 if (!RunToken.IsCancellationRequested)
                 {
                     try
@@ -119,7 +119,7 @@ public static partial class MigrationRunner
                     }
                     catch (Exception exception)
                     {
-                        AddStepError(PersistFailedMessage(MigrationStatus.Failed, order), exception);
+                        AddStepError(PersistFailedMessage(MigrationStatus.Failed, order), exception, order);
                     }
                 }
 

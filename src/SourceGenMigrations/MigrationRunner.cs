@@ -17,7 +17,7 @@ public static partial class MigrationRunner
     /// <param name="cancellationToken">Cancels the run. Locks are still released, each within its unlock deadline.</param>
     /// <exception cref="ArgumentNullException"><paramref name="manager"/>, <paramref name="registrations"/> or one of its entries is null.</exception>
     /// <exception cref="ArgumentException">Two registrations share an order.</exception>
-    /// <exception cref="MigrationException">The run failed; the message names the step (or steps), the cause is inside.</exception>
+    /// <exception cref="MigrationException">The run failed; the message is "&lt;step&gt;: &lt;innermost cause&gt;" (several joined with "; "), the cause is inside.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the run's errors, if any, are inside.</exception>
     public static async Task RunAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -36,7 +36,7 @@ public class DescriptorTests
             descriptor.HelpLinkUri);
         var expectedSeverity = id switch
         {
-            "SGM006" or "SGM007" or "SGM009" or "SGM010" or "SGM104" => DiagnosticSeverity.Warning,
+            "SGM007" or "SGM009" or "SGM010" or "SGM104" => DiagnosticSeverity.Warning,
             "SGM105" => DiagnosticSeverity.Hidden,
             _ => DiagnosticSeverity.Error,
         };

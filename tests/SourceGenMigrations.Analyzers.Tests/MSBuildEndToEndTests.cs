@@ -10,7 +10,7 @@ namespace SourceGenMigrations.Analyzers.Tests;
 /// once; each build reuses the projects the test run already built (<c>BuildProjectReferences=false</c>) and leaves no
 /// build server behind.
 /// </summary>
-public sealed class ConsumerProject : IDisposable
+public class ConsumerProject : IDisposable
 {
     /// <summary>
     /// Roslyn components the consumer loads, relative to the repository root (this test project references them, so
@@ -51,12 +51,23 @@ public sealed class ConsumerProject : IDisposable
 
     private const string RuntimeProject = "src/SourceGenMigrations/SourceGenMigrations.csproj";
 
+    /// <summary>The code fixes, loaded too when the consumer is formatted (the package carries them beside the analyzers).</summary>
+    private const string CodeFixesProject = "analyzers/SourceGenMigrations.CodeFixes/SourceGenMigrations.CodeFixes.csproj";
+
     public ConsumerProject()
+        : this(withCodeFixes: false)
+    {
+    }
+
+    /// <param name="withCodeFixes">Whether the code fixes are analyzer references too (for <c>dotnet format</c>).</param>
+    protected ConsumerProject(bool withCodeFixes)
     {
         Directory = Path.Combine(Path.GetTempPath(), "sgm-e2e-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
-        var analyzers = string.Concat(AnalyzerProjects.Select(p =>
-            $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />{"\n"}"""));
+
+        // The references are built in this test assembly's configuration, whatever the command (dotnet format has no -c).
+        var analyzers = string.Concat(AnalyzerProjects.Concat(withCodeFixes ? [CodeFixesProject] : []).Select(p =>
+            $"""    <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, p)}" OutputItemType="Analyzer" ReferenceOutputAssembly="false" AdditionalProperties="Configuration={Configuration}" />{"\n"}"""));
         File.WriteAllText(ProjectPath, $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <Import Project="{Path.Combine(RepositoryPaths.Root, "src/SourceGenMigrations/buildTransitive/SourceGenMigrations.props")}" />
@@ -69,7 +80,7 @@ public sealed class ConsumerProject : IDisposable
                 <SourceGenMigrationsSqlFiles>true</SourceGenMigrationsSqlFiles>
               </PropertyGroup>
               <ItemGroup>
-                <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" />
+                <ProjectReference Include="{Path.Combine(RepositoryPaths.Root, RuntimeProject)}" AdditionalProperties="Configuration={Configuration}" />
             {analyzers}  </ItemGroup>
               <ItemGroup>
                 <AdditionalFiles Include="Migrations.Shipped.txt" Condition="Exists('Migrations.Shipped.txt')" />
@@ -91,7 +102,7 @@ public sealed class ConsumerProject : IDisposable
     public string ProjectPath => Path.Combine(Directory, "Consumer.csproj");
 
     /// <summary>The configuration this test assembly was built in: the referenced projects' outputs are there.</summary>
-    private static string Configuration =>
+    protected static string Configuration =>
         typeof(ConsumerProject).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     /// <summary>Writes <c>Migrations.cs</c> (always afresh, so the compiler runs again) and the optional <c>.editorconfig</c>.</summary>
@@ -137,53 +148,11 @@ public sealed class ConsumerProject : IDisposable
     public (int ExitCode, string Output) Run() =>
         Dotnet(Path.Combine(Directory, "bin", Configuration, "net10.0", "Consumer.dll"));
 
-    private (int ExitCode, string Output) Dotnet(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The test host's MSBuild variables belong to the outer build, not to this one.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-
-        using var process = Process.Start(start)!;
-        var output = new StringBuilder();
-        var lockObject = new object();
-        process.OutputDataReceived += (_, e) => { lock (lockObject) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (lockObject) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet " + string.Join(' ', arguments) + " did not finish in 5 minutes:\n" + output);
-        }
-
-        process.WaitForExit();
-        lock (lockObject)
-        {
-            return (process.ExitCode, output.ToString());
-        }
-    }
+    protected (int ExitCode, string Output) Dotnet(params string[] arguments) => DotnetCli.Run(Directory, arguments);
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
@@ -274,7 +243,7 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
     }
 
     [Fact]
-    public void Async_void_is_a_warning_by_default()
+    public void Async_void_is_a_build_error_by_default()
     {
         var source = Header + """
             public static class Migrations
@@ -287,14 +256,14 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
 
         var (exitCode, output) = consumer.Build();
 
-        Assert.True(exitCode == 0, output);
+        Assert.True(exitCode != 0, "the build should fail:\n" + output);
         var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
-        Assert.Contains($"{path}({line},{column}): warning SGM006:", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("error SGM006", output, StringComparison.Ordinal);
+        Assert.Contains($"{path}({line},{column}): error SGM006:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning SGM006", output, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Editorconfig_severity_error_turns_SGM006_into_a_build_error()
+    public void Editorconfig_severity_warning_lowers_SGM006_to_a_warning()
     {
         var source = Header + """
             public static class Migrations
@@ -307,14 +276,15 @@ public sealed class MSBuildEndToEndTests(ConsumerProject consumer) : IClassFixtu
             root = true
 
             [*.cs]
-            dotnet_diagnostic.SGM006.severity = error
+            dotnet_diagnostic.SGM006.severity = warning
             """);
 
         var (exitCode, output) = consumer.Build();
 
-        Assert.True(exitCode != 0, "the build should fail:\n" + output);
+        Assert.True(exitCode == 0, output);
         var (line, column) = PositionOf(source, "FireAndForget", occurrence: 0);
-        Assert.Contains($"{path}({line},{column}): error SGM006:", output, StringComparison.Ordinal);
+        Assert.Contains($"{path}({line},{column}): warning SGM006:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("error SGM006", output, StringComparison.Ordinal);
     }
 
     /// <summary>1-based line and column of the <paramref name="occurrence"/>-th (0-based) <paramref name="text"/>.</summary>

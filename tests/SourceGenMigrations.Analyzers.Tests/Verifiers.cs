@@ -64,7 +64,7 @@ internal sealed class CodeFixTest : CSharpCodeFixTest<MigrationAnalyzer, UseNext
         TestReferences.Apply(TestState, withRuntime: true);
         TestReferences.Apply(FixedState, withRuntime: true);
 
-        // The provider has no Fix All on purpose (renumbering is not independent per diagnostic). SGM001 and SGM003 are
+        // Fix All gives other orders than fixes one at a time (FixAllTests checks it with BatchFixedCode). SGM001 and SGM003 are
         // compilation-end (non-local) diagnostics, since they need every order in the compilation; fixing them is
         // intended (the IDE offers the fix wherever it shows the diagnostic: full solution analysis or build errors).
         CodeFixTestBehaviors = CodeFixTestBehaviors.SkipFixAllCheck | CodeFixTestBehaviors.SkipLocalDiagnosticCheck;

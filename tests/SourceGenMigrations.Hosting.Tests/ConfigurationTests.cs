@@ -141,7 +141,8 @@ public sealed class ConfigurationTests
         using var host = builder.Build();
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StartAsync().WaitAsync(TestHosts.Timeout));
 
-        Assert.Equal("failed to get the migration configuration", exception.Message);
+        Assert.Equal("failed to get the migration configuration", exception.Step);
+        Assert.StartsWith("failed to get the migration configuration: The configuration value Migration:UnlockDeadlineMilliseconds must be", exception.Message, StringComparison.Ordinal);
         Assert.IsType(causeType, exception.InnerException);
         Assert.Contains($"Migration:UnlockDeadlineMilliseconds must be", exception.InnerException!.Message, StringComparison.Ordinal);
         Assert.Contains($"but was '{value}'", exception.InnerException.Message, StringComparison.Ordinal);

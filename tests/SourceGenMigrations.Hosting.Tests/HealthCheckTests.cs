@@ -68,7 +68,7 @@ public sealed class HealthCheckTests
         var entry = await CheckAsync(host.Services);
         Assert.Equal(HealthStatus.Unhealthy, entry.Status);
         Assert.Same(startError, entry.Exception);
-        Assert.Equal("Migrations failed: failed to complete the migration with order 3", entry.Description);
+        Assert.Equal("Migrations failed: failed to complete the migration with order 3: boom", entry.Description);
         Assert.Same(startError, host.Services.GetRequiredService<MigrationStatusTracker>().Error);
     }
 

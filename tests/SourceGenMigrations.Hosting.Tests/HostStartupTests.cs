@@ -65,7 +65,7 @@ public sealed class HostStartupTests
         using var host = builder.Build();
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StartAsync().WaitAsync(TestHosts.Timeout));
 
-        Assert.Equal("failed to complete the migration with order 2", exception.Message);
+        Assert.Equal("failed to complete the migration with order 2: boom", exception.Message);
         Assert.Same(boom, exception.InnerException);
         Assert.DoesNotContain(log.Events, static e => e.StartsWith("app:", StringComparison.Ordinal));
         Assert.Equal(MigrationStatus.Completed, manager.Statuses[1]);
@@ -256,7 +256,7 @@ public sealed class HostStartupTests
         using var host = builder.Build();
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StartAsync().WaitAsync(TestHosts.Timeout));
 
-        Assert.Equal("failed to create the migration manager", exception.Message);
+        Assert.Equal("failed to create the migration manager: no database", exception.Message);
         Assert.Same(cause, exception.InnerException);
     }
 

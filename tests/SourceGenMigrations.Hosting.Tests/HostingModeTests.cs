@@ -151,7 +151,7 @@ public sealed class HostingModeTests
 
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StartAsync().WaitAsync(TestHosts.Timeout));
 
-        Assert.Equal("the database is not up to date with this build", exception.Message);
+        Assert.Equal("the database is not up to date with this build", exception.Step);
         Assert.Contains("2 migration(s) to run, from order 2 to 3", exception.InnerException!.Message, StringComparison.Ordinal);
         Assert.Equal(0, manager.Writes);
         Assert.DoesNotContain(log.Events, static e => e.StartsWith("app:", StringComparison.Ordinal));
@@ -183,7 +183,7 @@ public sealed class HostingModeTests
 
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StartAsync().WaitAsync(TestHosts.Timeout));
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 4", exception.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 4", exception.Step);
     }
 
     // --- WaitForCompletion ---
@@ -245,7 +245,8 @@ public sealed class HostingModeTests
         await host.WaitForShutdownAsync().WaitAsync(TestHosts.Timeout).ContinueWith(static _ => { }, TaskScheduler.Default);
         var exception = await Assert.ThrowsAsync<MigrationException>(() => host.StopAsync());
 
-        Assert.Equal("the migration with order 2 stayed FAILED", exception.Message);
+        Assert.Equal("the migration with order 2 stayed FAILED", exception.Step);
+        Assert.Equal(2, exception.Order);
         Assert.Contains("no runner has held the migration lease for 0.4 s", exception.InnerException!.Message, StringComparison.Ordinal);
         Assert.True(DateTime.UtcNow - started >= Lease, "it failed before a lease duration passed");
         Assert.Equal(MigrationRunState.Failed, tracker.State);
@@ -287,7 +288,7 @@ public sealed class HostingModeTests
         await WaitUntilAsync(() => tracker.State == MigrationRunState.Failed);
 
         var exception = Assert.IsType<MigrationException>(tracker.Error);
-        Assert.Equal("the migration deadline of 300 ms expired", exception.Message);
+        Assert.Equal("the migration deadline of 300 ms expired", exception.Step);
         var timeout = Assert.IsType<TimeoutException>(exception.InnerException);
         Assert.Contains("(migration(s) 2 (not started), 3 (not started))", timeout.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<MigrationException>(() => host.StopAsync());
@@ -309,7 +310,7 @@ public sealed class HostingModeTests
         await allowed.StartAsync().WaitAsync(TestHosts.Timeout);
         await WaitUntilAsync(() => refusedTracker.State == MigrationRunState.Failed && allowedTracker.IsCompleted);
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 4", refusedTracker.Error?.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 4", (refusedTracker.Error as MigrationException)?.Step);
         await Assert.ThrowsAsync<MigrationException>(() => refused.StopAsync());
         await allowed.StopAsync();
     }
@@ -323,7 +324,7 @@ public sealed class HostingModeTests
         await host.StartAsync().WaitAsync(TestHosts.Timeout);
         await WaitUntilAsync(() => tracker.State == MigrationRunState.Failed);
 
-        Assert.Equal("failed to wait for the migrations", tracker.Error?.Message);
+        Assert.Equal("failed to wait for the migrations", (tracker.Error as MigrationException)?.Step);
         Assert.Contains("IMigrationOperations", tracker.Error?.InnerException?.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<MigrationException>(() => host.StopAsync());
     }

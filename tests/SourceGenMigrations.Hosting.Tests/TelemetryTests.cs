@@ -74,7 +74,7 @@ public sealed class TelemetryTests
         var run = Assert.Single(spans.Stopped, static a => a.OperationName == "sourcegenmigrations.run");
         Assert.Equal("failed", run.GetTagItem("sourcegenmigrations.run.outcome"));
         Assert.Equal(ActivityStatusCode.Error, run.Status);
-        Assert.Equal("failed to complete the migration with order 2", run.StatusDescription);
+        Assert.Equal("failed to complete the migration with order 2: boom", run.StatusDescription);
         Assert.Equal("SourceGenMigrations.MigrationException", run.GetTagItem("error.type"));
         Assert.Equal(1, run.GetTagItem("sourcegenmigrations.run.applied_count"));
     }

@@ -103,7 +103,7 @@ public sealed class MySqlManagerTests : LeaseTheftScenarios, IMariaDbTests
         await using (var manager = Manager(db, log))
         {
             var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
-            Assert.Equal("failed to complete the migration with order 1", error.Message);
+            Assert.Equal("failed to complete the migration with order 1", error.Step);
         }
 
         // What really happens: the insert before the DDL was committed by it, the one after it in autocommit; no rollback
@@ -263,7 +263,7 @@ public sealed class MySqlManagerTests : LeaseTheftScenarios, IMariaDbTests
         var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
 
         // MySqlConnector refuses a command without the transaction; the migration fails and keeps nothing.
-        Assert.Equal("failed to complete the migration with order 2", error.Message);
+        Assert.Equal("failed to complete the migration with order 2", error.Step);
         Assert.Contains("transaction", ManagerScenarios.FullText(error), StringComparison.OrdinalIgnoreCase);
         Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "FAILED" }, await db.StatusesAsync());
         Assert.Equal(1, await db.SideEffectCountAsync(1));

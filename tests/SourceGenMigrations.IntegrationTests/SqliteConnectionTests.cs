@@ -64,7 +64,7 @@ public sealed class SqliteConnectionTests
         var error = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options()));
         await manager.DisposeAsync();
 
-        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", error.Message);
+        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", error.Step);
         var cause = Assert.IsType<InvalidOperationException>(error.InnerException);
         Assert.Contains("a transaction was still open", cause.Message, StringComparison.Ordinal);
         Assert.Contains("it was rolled back", cause.Message, StringComparison.Ordinal);

@@ -81,7 +81,7 @@ public abstract class UnitOfWorkScenarios
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to complete the migration with order 2", error.Message);
+        Assert.Equal("failed to complete the migration with order 2", error.Step);
         Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "FAILED" }, await db.StatusesAsync());
         Assert.Equal(1, await db.SideEffectCountAsync(1));
         Assert.Equal(0, await db.SideEffectCountAsync(2));
@@ -131,7 +131,7 @@ public abstract class UnitOfWorkScenarios
 
         var error = await RunExpectingFailureAsync(db, registrations, new ManagerSettings(ForeignKeys: true));
 
-        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Equal("failed to complete the migration with order 1", error.Step);
         Assert.Contains("foreign key", FullText(error), StringComparison.OrdinalIgnoreCase);
         Assert.Equal("FAILED", (await db.StatusesAsync())[1]);
         Assert.Equal(0, await db.CountAsync("SELECT COUNT(*) FROM child"));
@@ -154,7 +154,7 @@ public abstract class UnitOfWorkScenarios
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Equal("failed to complete the migration with order 1", error.Step);
         var cause = Assert.IsAssignableFrom<InvalidOperationException>(error.InnerException);
         Assert.Contains("migration 1 (App.OwnTransaction) began a transaction of its own", cause.Message, StringComparison.Ordinal);
         Assert.Contains("[Migration(Order = 1, Transactional = false)]", cause.Message, StringComparison.Ordinal);
@@ -179,7 +179,7 @@ public abstract class UnitOfWorkScenarios
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Equal("failed to complete the migration with order 1", error.Step);
         Assert.Contains("migration 1 (App.Commits) committed or rolled back the transaction the manager runs it in", FullText(error), StringComparison.Ordinal);
         Assert.Contains("Transactional = false", FullText(error), StringComparison.Ordinal);
         Assert.NotEqual("COMPLETED", (await db.StatusesAsync())[1]);
@@ -204,7 +204,7 @@ public abstract class UnitOfWorkScenarios
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to persist the status STARTED for the migration order 2", error.Message);
+        Assert.Equal("failed to persist the status STARTED for the migration order 2", error.Step);
         Assert.Contains("COMPLETED already", FullText(error), StringComparison.Ordinal);
         Assert.False(ranTwo);
         Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "COMPLETED" }, await db.StatusesAsync());
@@ -327,7 +327,7 @@ public sealed class PostgreSqlUnitOfWorkTests : UnitOfWorkScenarios, IPostgresTe
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Equal("failed to complete the migration with order 1", error.Step);
         Assert.Contains("migration 1 (App.CommitsWithSql) committed or rolled back the transaction the manager runs it in", FullText(error), StringComparison.Ordinal);
         Assert.Equal("FAILED", (await db.StatusesAsync())[1]);
         Assert.Equal(1, await db.SideEffectCountAsync(1)); // what it committed itself stays
@@ -353,7 +353,7 @@ public sealed class PostgreSqlUnitOfWorkTests : UnitOfWorkScenarios, IPostgresTe
 
         var error = await RunExpectingFailureAsync(db, registrations);
 
-        Assert.Equal("failed to complete the migration with order 1", error.Message);
+        Assert.Equal("failed to complete the migration with order 1", error.Step);
         Assert.Contains("migration 1 (App.CompletedElsewhere) is COMPLETED already: another runner completed it while this one ran it", FullText(error), StringComparison.Ordinal);
         Assert.Equal("COMPLETED", (await db.StatusesAsync())[1]);
         Assert.Equal(0, await db.SideEffectCountAsync(1));

@@ -283,7 +283,7 @@ public sealed class CommandLineTests : IDisposable
                 new MigrationException("failed to release the migration lock", new TimeoutException("too slow\nreally"))));
 
         Assert.Equal(
-            "failed to complete the migration with order 2: boom | failed to release the migration lock: too slow really",
+            "failed to complete the migration with order 2: boom | failed to release the migration lock: too slow",
             MigrationCommandLine.Describe(combined));
     }
 }

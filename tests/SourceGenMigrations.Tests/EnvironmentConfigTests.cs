@@ -130,11 +130,28 @@ public sealed class EnvironmentConfigTests : IDisposable
         var ex = await Assert.ThrowsAsync<MigrationException>(
             () => Run(manager, [Reg(1, ran)], new MigrationOptions { TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() }));
 
-        Assert.Equal("failed to get the migration configuration", ex.Message);
+        Assert.Equal("failed to get the migration configuration", ex.Step);
         var inner = Assert.IsType<ArgumentOutOfRangeException>(ex.InnerException);
         Assert.Contains("MIGRATION_HEARTBEAT_FAILURE_RETRY_COUNT", inner.Message, StringComparison.Ordinal);
         Assert.Empty(manager.Calls);
         Assert.Empty(ran);
+    }
+
+    [Fact]
+    public async Task The_message_of_a_bad_environment_value_carries_the_cause_on_one_line()
+    {
+        Environment.SetEnvironmentVariable("MIGRATION_DEADLINE_MILLISECONDS", "soon");
+
+        var ex = await Assert.ThrowsAsync<MigrationException>(
+            () => Run(new FakeMigrationManager(), [Reg(1, [])], new MigrationOptions { TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() }));
+
+        // What a health check or logger.LogError(ex.Message) shows: the step and why.
+        Assert.Equal(
+            "failed to get the migration configuration: The environment variable MIGRATION_DEADLINE_MILLISECONDS must be an integer, but was 'soon'.",
+            ex.Message);
+        Assert.Equal("failed to get the migration configuration", ex.Step);
+        Assert.Null(ex.Order);
+        Assert.IsType<FormatException>(ex.InnerException);
     }
 
     [Fact]

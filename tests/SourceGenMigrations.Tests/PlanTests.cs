@@ -51,7 +51,7 @@ public sealed class PlanTests
 
         var plan = await Plan(manager, [Reg(1, []), Reg(5, [])]);
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 6, 7", plan.Error?.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 6, 7", plan.Error?.Step);
         var cause = Assert.IsType<InvalidDataException>(plan.Error!.InnerException);
         Assert.Contains("highest order is 5", cause.Message, StringComparison.Ordinal);
         Assert.Contains("MIGRATION_ALLOW_NEWER_MIGRATIONS=true", cause.Message, StringComparison.Ordinal);
@@ -86,7 +86,7 @@ public sealed class PlanTests
 
         var plan = await Plan(manager, [Reg(1, []), Reg(5, [])], AllowingNewer());
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 3", plan.Error?.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 3", plan.Error?.Step);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class PlanTests
 
         var plan = await Plan(manager, [Reg(1, [])], AllowingNewer());
 
-        Assert.Equal("found persisted migration(s) that break older builds: 7 (App.Migrations.DropLegacyColumn)", plan.Error?.Message);
+        Assert.Equal("found persisted migration(s) that break older builds: 7 (App.Migrations.DropLegacyColumn)", plan.Error?.Step);
         Assert.Contains("Deploy the newer build", plan.Error!.InnerException!.Message, StringComparison.Ordinal);
         Assert.Empty(plan.NewerPersistedOrders);
         Assert.False(plan.IsUpToDate);
@@ -181,7 +181,7 @@ public sealed class PlanTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Plan(manager, [Reg(1, [])]));
 
-        Assert.Equal("the persisted status with order -3 is invalid", ex.Message);
+        Assert.Equal("the persisted status with order -3 is invalid", ex.Step);
         Assert.Equal(PlanSequence, manager.Calls);
     }
 
@@ -193,7 +193,7 @@ public sealed class PlanTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Plan(manager, [Reg(1, [])]));
 
-        Assert.Equal("failed to ensure the data stores are created", ex.Message);
+        Assert.Equal("failed to ensure the data stores are created", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(["AcquireDBLock()", "EnsureDataStores()", "ReleaseDBLock()"], manager.Calls);
     }
@@ -223,7 +223,7 @@ public sealed class PlanTests
         var plan = await Plan(manager, [Reg(2, []), Reg(3, []), Reg(7, [])]);
 
         Assert.Equal([0L, 5L, 9L], plan.UnknownPersistedOrders);
-        Assert.Equal("found persisted migration(s) that are not in the registry: 0, 5, 9", plan.Error?.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 0, 5, 9", plan.Error?.Step);
         Assert.Equal(
             [(2L, (MigrationStatus?)MigrationStatus.Completed, MigrationAction.SkipCompleted), (3L, MigrationStatus.Started, MigrationAction.Run), (7L, null, MigrationAction.Run)],
             plan.Entries.Select(e => (e.Order, e.PersistedStatus, e.Action)));

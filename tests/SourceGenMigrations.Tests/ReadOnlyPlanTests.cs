@@ -66,7 +66,7 @@ public sealed class ReadOnlyPlanTests
 
         var plan = await MigrationRunner.PlanAsync(manager, [Reg(1, []), Reg(5, [])], Options());
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 6, 7", plan.Error?.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 6, 7", plan.Error?.Step);
         Assert.False(plan.IsUpToDate);
     }
 

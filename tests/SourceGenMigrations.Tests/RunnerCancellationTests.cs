@@ -125,11 +125,11 @@ public sealed class RunnerCancellationTests
                 Options(time, new MigrationConfig { DeadlineMilliseconds = 1000 })));
 
         Assert.True(runTokenCancelled);
-        Assert.StartsWith("failed to complete the migration with order 1; the migration deadline of 1000 ms expired", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("failed to complete the migration with order 1; the migration deadline of 1000 ms expired", ex.Step, StringComparison.Ordinal);
         var aggregate = Assert.IsType<AggregateException>(ex.InnerException);
         Assert.Equal(2, aggregate.InnerExceptions.Count);
         var step = Assert.IsType<MigrationException>(aggregate.InnerExceptions[0]);
-        Assert.Equal("failed to complete the migration with order 1", step.Message);
+        Assert.Equal("failed to complete the migration with order 1: The operation was canceled.", step.Message);
         var deadline = Assert.IsType<MigrationException>(aggregate.InnerExceptions[1]);
         Assert.StartsWith("the migration deadline of 1000 ms expired", deadline.Message, StringComparison.Ordinal);
         Assert.IsType<TimeoutException>(deadline.InnerException);
@@ -163,7 +163,7 @@ public sealed class RunnerCancellationTests
         time.Advance(TimeSpan.FromMilliseconds(5000));
         var ex = await Assert.ThrowsAsync<MigrationException>(() => run);
 
-        Assert.StartsWith("failed to acquire the migration lock; the migration deadline of 5000 ms expired", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith("failed to acquire the migration lock; the migration deadline of 5000 ms expired", ex.Step, StringComparison.Ordinal);
         var aggregate = Assert.IsType<AggregateException>(ex.InnerException);
         Assert.Contains(aggregate.InnerExceptions, e => e is MigrationException { InnerException: TimeoutException });
         Assert.Equal(["AcquireDBLock()", "EnsureDataStores()", "ReleaseDBLock()", "AcquireMigrationLock()"], manager.Calls);
@@ -195,7 +195,7 @@ public sealed class RunnerCancellationTests
         time.Advance(TimeSpan.FromMilliseconds(5000));
         var ex = await Assert.ThrowsAsync<MigrationException>(() => run);
 
-        Assert.Equal(message, ex.Message);
+        Assert.Equal(message, ex.Step);
         Assert.IsAssignableFrom<OperationCanceledException>(ex.InnerException);
         Assert.Equal(1, manager.Count(release));
     }

@@ -18,7 +18,8 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran)], options));
 
-        Assert.Equal("failed to get the migration configuration", ex.Message);
+        Assert.Equal("failed to get the migration configuration", ex.Step);
+        Assert.Equal("failed to get the migration configuration: no config", ex.Message);
         Assert.Same(cause, ex.InnerException);
         Assert.Empty(manager.Calls);
         Assert.Equal(0, manager.HeartbeatCount);
@@ -46,7 +47,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran)], Options(config: config)));
 
-        Assert.Equal("failed to get the migration configuration", ex.Message);
+        Assert.Equal("failed to get the migration configuration", ex.Step);
         var inner = Assert.IsType<ArgumentOutOfRangeException>(ex.InnerException);
         Assert.Contains(property, inner.Message, StringComparison.Ordinal);
         Assert.Empty(manager.Calls);
@@ -62,7 +63,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, [])], options));
 
-        Assert.Equal("failed to get the migration configuration", ex.Message);
+        Assert.Equal("failed to get the migration configuration", ex.Step);
         Assert.Empty(manager.Calls);
     }
 
@@ -134,7 +135,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran)], Options()));
 
-        Assert.Equal("failed to acquire the database lock", ex.Message);
+        Assert.Equal("failed to acquire the database lock", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(["AcquireDBLock()"], manager.Calls);
         Assert.Equal(0, manager.ReleaseDbLockCount);
@@ -240,7 +241,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran)], Options()));
 
-        Assert.Equal($"the persisted status with order {order} is invalid", ex.Message);
+        Assert.Equal($"the persisted status with order {order} is invalid", ex.Step);
         Assert.Equal(Sequence("ReleaseMigrationLock()"), manager.Calls);
         Assert.Equal(1, manager.ReleaseMigrationLockCount);
         Assert.Empty(ran);
@@ -310,7 +311,9 @@ public sealed class RunnerStepTests
         var ex = await Assert.ThrowsAsync<MigrationException>(
             () => Run(manager, [Reg(1, ran, body: (_, _) => throw cause), Reg(2, ran)], Options()));
 
-        Assert.Equal("failed to complete the migration with order 1", ex.Message);
+        Assert.Equal("failed to complete the migration with order 1", ex.Step);
+        Assert.Equal("failed to complete the migration with order 1: migration 1 broke", ex.Message);
+        Assert.Equal(1, ex.Order);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(
             Sequence(P(1, "PENDING"), P(2, "PENDING"), P(1, "STARTED"), P(1, "FAILED"), "ReleaseMigrationLock()"),
@@ -328,7 +331,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [registration], Options()));
 
-        Assert.Equal("failed to complete the migration with order 1", ex.Message);
+        Assert.Equal("failed to complete the migration with order 1", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(Sequence(P(1, "PENDING"), P(1, "STARTED"), P(1, "FAILED"), "ReleaseMigrationLock()"), manager.Calls);
     }
@@ -342,7 +345,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran)], Options()));
 
-        Assert.Equal("failed to persist the status PENDING for the migration order 2", ex.Message);
+        Assert.Equal("failed to persist the status PENDING for the migration order 2", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(Sequence(P(1, "PENDING"), P(2, "PENDING"), "ReleaseMigrationLock()"), manager.Calls);
         Assert.Empty(ran);
@@ -358,7 +361,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran)], Options()));
 
-        Assert.Equal("failed to persist the status STARTED for the migration order 2", ex.Message);
+        Assert.Equal("failed to persist the status STARTED for the migration order 2", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(
             Sequence(P(1, "PENDING"), P(2, "PENDING"), P(3, "PENDING"), P(1, "STARTED"), P(1, "COMPLETED"), P(2, "STARTED"), "ReleaseMigrationLock()"),
@@ -376,7 +379,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran)], Options()));
 
-        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", ex.Message);
+        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(
             Sequence(P(1, "PENDING"), P(2, "PENDING"), P(1, "STARTED"), P(1, "COMPLETED"), "ReleaseMigrationLock()"),
@@ -417,7 +420,7 @@ public sealed class RunnerStepTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran)], Options()));
 
-        Assert.Equal("found persisted migration(s) that are not in the registry: 4, 5", ex.Message);
+        Assert.Equal("found persisted migration(s) that are not in the registry: 4, 5", ex.Step);
         Assert.Equal(Sequence("ReleaseMigrationLock()"), manager.Calls);
         Assert.Empty(ran);
         Assert.Equal(1, manager.ReleaseMigrationLockCount);
@@ -453,7 +456,7 @@ public sealed class RunnerStepTests
         var aggregate = Assert.IsType<AggregateException>(ex.InnerException);
         Assert.Equal(
             new[] { outOfOrder, unknown }.Order(StringComparer.Ordinal),
-            aggregate.InnerExceptions.Select(e => Assert.IsType<MigrationException>(e).Message).Order(StringComparer.Ordinal));
+            aggregate.InnerExceptions.Select(e => Assert.IsType<MigrationException>(e).Step).Order(StringComparer.Ordinal));
         Assert.Equal(Sequence("ReleaseMigrationLock()"), manager.Calls);
         Assert.Empty(ran);
     }

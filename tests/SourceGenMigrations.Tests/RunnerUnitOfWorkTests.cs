@@ -57,7 +57,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran, body: (_, _) => throw boom), Reg(3, ran)], Options()));
 
-        Assert.Equal("failed to complete the migration with order 2", ex.Message);
+        Assert.Equal("failed to complete the migration with order 2", ex.Step);
         Assert.Same(boom, ex.InnerException);
         Assert.Equal(
             Sequence(
@@ -81,7 +81,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, [], name: "App.One"), Reg(2, [])], Options(logger: logger)));
 
-        Assert.Equal("failed to complete the migration with order 1", ex.Message);
+        Assert.Equal("failed to complete the migration with order 1", ex.Step);
         Assert.Same(commit, ex.InnerException);
         Assert.Equal(Sequence("PersistPending(1, 2)", "BeginMigration(order=1, transactional=true)", "Complete(1)", "Fail(1)", "Dispose(1)", "ReleaseMigrationLock()"), manager.Calls);
 
@@ -100,7 +100,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [NonTransactional(1, ran)], Options()));
 
-        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", ex.Message);
+        Assert.Equal("failed to persist the status COMPLETED for the migration order 1", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(Sequence("PersistPending(1)", "BeginMigration(order=1, transactional=false)", "Complete(1)", "Dispose(1)", "ReleaseMigrationLock()"), manager.Calls);
         Assert.Equal(MigrationStatus.Started, manager.Persisted[1]);
@@ -115,7 +115,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, ran), Reg(2, ran), Reg(3, ran)], Options()));
 
-        Assert.Equal("failed to persist the status STARTED for the migration order 2", ex.Message);
+        Assert.Equal("failed to persist the status STARTED for the migration order 2", ex.Step);
         var cause = Assert.IsType<InvalidOperationException>(ex.InnerException);
         Assert.Contains("COMPLETED already", cause.Message, StringComparison.Ordinal);
         Assert.Contains("lease was lost", cause.Message, StringComparison.Ordinal);
@@ -133,7 +133,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(4, ran), Reg(5, ran)], Options()));
 
-        Assert.Equal("failed to persist the status PENDING for the migration order 4", ex.Message);
+        Assert.Equal("failed to persist the status PENDING for the migration order 4", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Empty(ran);
         Assert.Equal(Sequence("PersistPending(4, 5)", "ReleaseMigrationLock()"), manager.Calls);
@@ -148,7 +148,7 @@ public sealed class RunnerUnitOfWorkTests
 
         var ex = await Assert.ThrowsAsync<MigrationException>(() => Run(manager, [Reg(1, [])], Options()));
 
-        Assert.Equal("failed to persist the status STARTED for the migration order 1", ex.Message);
+        Assert.Equal("failed to persist the status STARTED for the migration order 1", ex.Step);
         Assert.Same(cause, ex.InnerException);
         Assert.Equal(Sequence("PersistPending(1)", "BeginMigration(order=1, transactional=true)", "ReleaseMigrationLock()"), manager.Calls);
     }
@@ -165,7 +165,7 @@ public sealed class RunnerUnitOfWorkTests
 
         Assert.Equal(cts.Token, ex.CancellationToken);
         var inner = Assert.IsType<MigrationException>(ex.InnerException);
-        Assert.Equal("failed to complete the migration with order 1", inner.Message);
+        Assert.Equal("failed to complete the migration with order 1", inner.Step);
         // The cancelled run's heartbeat releases the lock as soon as the run's token is cancelled (step 6), beside the
         // migration returning: the release and the unit's disposal may come in either order.
         var calls = manager.Calls;

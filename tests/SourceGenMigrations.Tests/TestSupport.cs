@@ -92,14 +92,18 @@ internal static class TestSupport
         }
     }
 
-    /// <summary>Asserts a multi-failure exception: the joined message and one inner <see cref="MigrationException"/> per failure.</summary>
-    public static IReadOnlyList<MigrationException> AssertSeveral(MigrationException exception, params string[] messages)
+    /// <summary>
+    /// Asserts a multi-failure exception: one inner <see cref="MigrationException"/> per failure with these steps, the
+    /// joined steps, and the joined messages (each "step: cause").
+    /// </summary>
+    public static IReadOnlyList<MigrationException> AssertSeveral(MigrationException exception, params string[] steps)
     {
-        Assert.Equal(string.Join("; ", messages), exception.Message);
+        Assert.Equal(string.Join("; ", steps), exception.Step);
         var aggregate = Assert.IsType<AggregateException>(exception.InnerException);
-        Assert.Equal(messages.Length, aggregate.InnerExceptions.Count);
+        Assert.Equal(steps.Length, aggregate.InnerExceptions.Count);
         var inner = aggregate.InnerExceptions.Select(e => Assert.IsType<MigrationException>(e)).ToList();
-        Assert.Equal(messages, inner.Select(e => e.Message));
+        Assert.Equal(steps, inner.Select(e => e.Step));
+        Assert.Equal(string.Join("; ", inner.Select(e => e.Message)), exception.Message);
         return inner;
     }
 }

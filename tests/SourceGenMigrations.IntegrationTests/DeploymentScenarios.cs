@@ -156,8 +156,9 @@ public abstract class DeploymentScenarios
     {
         await using var db = await CreateTargetAsync();
 
-        // A Job killed (kill -9) inside its first migration leaves its lease row, live until it expires.
-        var dead = await KillAJobInItsFirstMigrationAsync(db, leaseMilliseconds: 5000);
+        // A Job killed (kill -9) inside its first migration leaves its lease row, live until it expires: long enough
+        // (15 s) to outlast the two process starts below on a loaded machine, where 5 s did not.
+        var dead = await KillAJobInItsFirstMigrationAsync(db, leaseMilliseconds: 15_000);
         var status = await ShopProcess.Start(ShopProcess.V2, db, ["status"]).WaitAsync();
         Assert.Contains("migration lease: held by " + dead.OwnerId, status.Out, StringComparison.Ordinal);
         var refused = await ShopProcess.Start(ShopProcess.V2, db, ["unlock"]).WaitAsync();

@@ -125,9 +125,8 @@ public class NoOpBenchmarks : PeerBenchmarkBase
     private sealed class Config : ManualConfig
     {
         // A no-op run leaves the file as it found it, so BenchmarkDotNet's usual steady-state measurement applies: its
-        // pilot picks how many runs make a 250 ms iteration, and ten warm-up iterations let tiered compilation finish.
-        // (Until 2026-11-26 this job made 3 warm-ups and 15 one-run iterations: 19 runs in all, so the managed code was
-        // measured before tier-1 compilation — the cold path, which the whole-process figures measure on their own.)
+        // pilot picks how many runs make a 250 ms iteration, and ten warm-up iterations let tiered compilation finish
+        // (the cold path is what the whole-process figures measure).
         public Config() => AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1).WithWarmupCount(10).WithIterationCount(20).WithIterationTime(TimeInterval.FromMilliseconds(250)).WithUnrollFactor(1));
     }

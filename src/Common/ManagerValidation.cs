@@ -117,7 +117,7 @@ internal static class ManagerValidation
     /// <remarks>
     /// The random part comes from <see cref="Guid.NewGuid"/> (the operating system's random source), not from
     /// RandomNumberGenerator: the id needs uniqueness, not secrecy, and on Linux RandomNumberGenerator loads and
-    /// initialises OpenSSL, which was 40 % of a NativeAOT service's start-up when there was nothing to migrate.
+    /// initialises OpenSSL, a large part of the start of a NativeAOT service that has nothing to migrate.
     /// </remarks>
     public static string NewOwnerId()
     {

@@ -9,8 +9,8 @@ public sealed partial class MySqlMigrationManager
 {
     // The manager's own statements (lease, statuses) run one at a time on one connection that it keeps from the end of
     // the database lock (whose connection it takes over) until it is disposed. Each open of a pooled MySqlConnector
-    // connection after another was returned costs a round trip (the session is reset: COM_RESET_CONNECTION), which on
-    // the no-op path of every start was as much as the statements themselves. Nothing of the manager's state lives in
+    // connection after another was returned costs a round trip (the session is reset: COM_RESET_CONNECTION), as much as
+    // the manager's statements cost on a start with nothing to do. Nothing of the manager's state lives in
     // that session between two statements (the lease is a row; the database lock is released before it is kept), so a
     // connection that failed is simply dropped and the next statement opens another.
     private readonly SemaphoreSlim _controlGate = new(1, 1);

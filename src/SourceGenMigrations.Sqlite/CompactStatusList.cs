@@ -10,8 +10,8 @@ namespace SourceGenMigrations.Sqlite;
 /// </summary>
 /// <remarks>
 /// Every start lists every status. Through Microsoft.Data.Sqlite each row costs a step and several column reads, each
-/// a P/Invoke on a safe handle: ~300 µs for 1,000 rows. SQLite builds the same list as one value in ~110 µs and it
-/// parses in ~10 µs. Anything this strict parser does not accept (an unknown status, a negative, NULL or non-integer
+/// a P/Invoke on a safe handle; SQLite building the same list as one value, parsed here, costs a fraction of that
+/// (figures in benchmarks/peers/results/2026-11-26-history.md). Anything this strict parser does not accept (an unknown status, a negative, NULL or non-integer
 /// order in a table created by hand) sends the manager to the row-by-row read, whose error names the row.
 /// </remarks>
 internal static class CompactStatusList

@@ -67,11 +67,20 @@ internal static class PipelineAssert
         }
     }
 
-    public static IEnumerable<IncrementalStepRunReason> Reasons(GeneratorRunResult result, string name) =>
-        result.TrackedSteps[name].SelectMany(step => step.Outputs).Select(output => output.Reason);
+    /// <summary>The run reasons of a tracked step's outputs; never empty, so that <c>Assert.All</c> over them cannot pass on nothing.</summary>
+    public static IReadOnlyList<IncrementalStepRunReason> Reasons(GeneratorRunResult result, string name) =>
+        NotEmpty(result.TrackedSteps[name].SelectMany(step => step.Outputs).Select(output => output.Reason), "step " + name);
 
-    public static IEnumerable<IncrementalStepRunReason> OutputReasons(GeneratorRunResult result) =>
-        result.TrackedOutputSteps.SelectMany(pair => pair.Value).SelectMany(step => step.Outputs).Select(output => output.Reason);
+    /// <summary>The run reasons of the source output; never empty (see <see cref="Reasons"/>).</summary>
+    public static IReadOnlyList<IncrementalStepRunReason> OutputReasons(GeneratorRunResult result) =>
+        NotEmpty(result.TrackedOutputSteps.SelectMany(pair => pair.Value).SelectMany(step => step.Outputs).Select(output => output.Reason), "the source output");
+
+    private static List<IncrementalStepRunReason> NotEmpty(IEnumerable<IncrementalStepRunReason> reasons, string what)
+    {
+        var list = reasons.ToList();
+        Assert.True(list.Count > 0, what + " recorded no output: an assertion over its reasons would hold for nothing");
+        return list;
+    }
 
     private static void Walk(object? value, string path, HashSet<object> visited)
     {

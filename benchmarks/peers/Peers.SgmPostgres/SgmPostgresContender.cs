@@ -13,7 +13,7 @@ namespace Peers.SgmPostgres;
 /// The data source is made once per process and connection string, as a service registers it (Npgsql's advice: one
 /// data source per database) and as Npgsql itself pools the connections the other contenders open from a connection
 /// string. A manager built from a connection string builds a data source of its own: in process, every run would then
-/// open a new physical connection and load Npgsql's type information again (~15 ms on the machine below), a cost no
+/// open a new physical connection and load Npgsql's type information again (milliseconds; benchmarks/README.md), a cost no
 /// other contender pays per run. Whole-process figures pay it once, like everyone.
 /// </remarks>
 public static class SgmPostgresContender

@@ -88,7 +88,10 @@ internal sealed class UseNextFreeOrderFixAllProvider : FixAllProvider
             targets = targets.Where(t => t.DocumentId == onlyDocument).ToList();
         }
 
-        var next = migrations.Where(static m => m.Read.Values.OrderState == OrderState.Present && m.Read.Values.Order >= 0).Select(static m => m.Read.Values.Order).DefaultIfEmpty(-1).Max();
+        // SQL-file migrations share the order space (their orders are their file names): the new orders go above them too.
+        var next = migrations.Where(static m => m.Read.Values.OrderState == OrderState.Present && m.Read.Values.Order >= 0).Select(static m => m.Read.Values.Order)
+            .Concat(SqlMigrationFiles.Read(project.AnalyzerOptions, cancellationToken).Where(static f => f.IsMigration).Select(static f => f.Order))
+            .DefaultIfEmpty(-1).Max();
         var newOrders = new Dictionary<SyntaxNode, long>();
         foreach (var target in targets)
         {

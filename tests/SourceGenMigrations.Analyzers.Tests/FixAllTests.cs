@@ -71,6 +71,46 @@ public sealed class FixAllTests
     }
 
     [Fact]
+    public async Task New_orders_go_above_the_SQL_file_migrations_too()
+    {
+        var test = Test(
+            """
+            public static class Migrations
+            {
+                [Migration({|SGM001:Order = 1|})] public static Task C() => Task.CompletedTask;
+                [Migration({|SGM001:Order = 1|})] public static Task A() => Task.CompletedTask;
+                [Migration(Order = 2)] public static Task B() => Task.CompletedTask;
+            }
+            """,
+            """
+            public static class Migrations
+            {
+                [Migration(Order = 11)] public static Task C() => Task.CompletedTask;
+                [Migration(Order = 1)] public static Task A() => Task.CompletedTask;
+                [Migration(Order = 2)] public static Task B() => Task.CompletedTask;
+            }
+            """,
+            """
+            public static class Migrations
+            {
+                [Migration(Order = 11)] public static Task C() => Task.CompletedTask;
+                [Migration(Order = 1)] public static Task A() => Task.CompletedTask;
+                [Migration(Order = 2)] public static Task B() => Task.CompletedTask;
+            }
+            """,
+            UseNextFreeOrderCodeFixProvider.ReplaceOrderEquivalenceKey);
+
+        // A SQL-file migration at order 10 (one order space with the methods), seen by the analyzer and the Fix All alike.
+        foreach (var state in new[] { test.TestState, test.FixedState, test.BatchFixedState })
+        {
+            state.AnalyzerConfigFiles.Add(("/.globalconfig", "is_global = true\nbuild_property.MSBuildProjectDirectory = /0\n"));
+            state.AdditionalFiles.Add(("/0/Migrations/0010_create_notes.sql", "CREATE TABLE notes (id int);\n"));
+        }
+
+        await test.RunAsync();
+    }
+
+    [Fact]
     public async Task The_shipped_member_of_a_duplicate_group_keeps_its_order()
     {
         var test = Test(

@@ -96,6 +96,13 @@ if [[ "${PEERS_SKIP_BDN:-}" != "1" ]]; then
   "${bdn[@]}" --filter "${filters[@]}" --artifacts "$out/bdn" --exporters json github | tee "$out/bdn.log" | grep -E '^\|' || true
 fi
 
+# Case (c) in process again with the contenders interleaved: BenchmarkDotNet measures them one after another and, in
+# process, raises the main thread's priority, where the synchronous peers do all their work (benchmarks/README.md).
+if [[ "$cases" =~ ^(all|durable)$ && -n "${PEERS_PG_CONNECTION_STRING:-}" ]]; then
+  echo "== durable fresh on PostgreSQL in process, contenders interleaved"
+  "${bdn[@]}" --interleaved-postgres-durable "${PEERS_DURABLE_RUNS:-7}" | tee "$out/interleaved-postgres-durable.md"
+fi
+
 # The MySQL/MariaDB cases are in process only (issue 18's targets are in process).
 if [[ "$cases" == mysql ]]; then
   echo "== MySQL/MariaDB in process: $out/bdn/results (github tables), $out/bdn.log"

@@ -5,8 +5,8 @@ namespace SourceGenMigrations.Benchmarks.Peers;
 
 /// <summary>
 /// The PostgreSQL durable fresh case (c) in process, contenders interleaved: BenchmarkDotNet measures one contender after
-/// another, so load from other jobs that comes and goes lands on some contenders and not others (on a shared 2-core
-/// machine a contender's median moved 3× within minutes). Here every round runs each contender once, on a new database,
+/// another (load from other jobs that comes and goes lands on some contenders and not others) and, in process, raises
+/// the main thread's priority, where synchronous contenders do all their work. Here every round runs each contender once, on a new database,
 /// in an order rotated by one each round, after one untimed round; the ratios are taken within each round.
 /// </summary>
 public static class InterleavedRuns

@@ -22,7 +22,14 @@ internal enum StatusWriteOutcome
 /// </summary>
 internal abstract class UnitOfWorkSession : IAsyncDisposable
 {
-    protected UnitOfWorkSession(MigrationDescriptor migration) => Migration = migration;
+    protected UnitOfWorkSession(MigrationDescriptor migration, LeaseProtocol lease)
+    {
+        Migration = migration;
+        Lease = lease;
+    }
+
+    /// <summary>The manager's lease, which fences every status write of the unit.</summary>
+    protected LeaseProtocol Lease { get; }
 
     public MigrationDescriptor Migration { get; }
 
@@ -60,13 +67,27 @@ internal abstract class UnitOfWorkSession : IAsyncDisposable
     public virtual ValueTask<bool> EndedImplicitlyAsync(CancellationToken cancellationToken) => new(false);
 
     /// <summary>Whether <paramref name="failure"/> is the provider's error for beginning a transaction inside one.</summary>
-    public abstract bool IsNestedTransactionError(Exception failure);
+    public bool IsNestedTransactionError(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            if (IsNestedTransactionException(e))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="exception"/> itself (not its causes) is the provider's refusal of a nested transaction.</summary>
+    protected abstract bool IsNestedTransactionException(Exception exception);
 
     /// <summary>Says who holds the lease now, for a message.</summary>
-    public abstract Task<string> DescribeLeaseAsync(CancellationToken cancellationToken);
+    public virtual Task<string> DescribeLeaseAsync(CancellationToken cancellationToken) => Lease.DescribeAsync(cancellationToken);
 
     /// <summary>The message of a lost lease.</summary>
-    public abstract string LeaseLostMessage(string lost);
+    public string LeaseLostMessage(string lost) => Lease.LostMessage(lost);
 
     /// <summary>Rolls back a transaction still open and frees the connection. Never throws.</summary>
     public abstract ValueTask DisposeAsync();

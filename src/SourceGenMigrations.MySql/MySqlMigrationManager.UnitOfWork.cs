@@ -75,7 +75,7 @@ public sealed partial class MySqlMigrationManager
     }
 
     /// <summary>One migration on a connection of its own.</summary>
-    private sealed class Session(MySqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration)
+    private sealed class Session(MySqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration, manager._lease)
     {
         private bool _endedImplicitly;
 
@@ -221,24 +221,9 @@ public sealed partial class MySqlMigrationManager
             return await WriteFencedOnItsOwnAsync(MigrationStatus.Failed, cancellationToken, breaks).ConfigureAwait(false);
         }
 
-        public override bool IsNestedTransactionError(Exception failure)
-        {
-            for (var e = failure; e is not null; e = e.InnerException)
-            {
-                // MySqlConnection.BeginTransaction while the manager's transaction is open.
-                if (e is InvalidOperationException && e.Message.Contains("may not be nested", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        public override async Task<string> DescribeLeaseAsync(CancellationToken cancellationToken) =>
-            await manager._lease.DescribeAsync(cancellationToken).ConfigureAwait(false);
-
-        public override string LeaseLostMessage(string lost) => manager._lease.LostMessage(lost);
+        protected override bool IsNestedTransactionException(Exception exception) =>
+            // MySqlConnection.BeginTransaction while the manager's transaction is open.
+            exception is InvalidOperationException && exception.Message.Contains("may not be nested", StringComparison.OrdinalIgnoreCase);
 
         public override async ValueTask DisposeAsync()
         {

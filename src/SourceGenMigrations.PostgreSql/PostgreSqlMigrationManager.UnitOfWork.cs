@@ -87,7 +87,7 @@ public sealed partial class PostgreSqlMigrationManager
     /// One migration on a connection of its own. Transactional migrations of one run reuse one connection (kept by the
     /// manager between them, closed with the lease's release): no pool round trip and no session reset per migration.
     /// </summary>
-    private sealed class Session(PostgreSqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration)
+    private sealed class Session(PostgreSqlMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration, manager._lease)
     {
         private long _transactionId;
         private bool _committed;
@@ -208,24 +208,9 @@ public sealed partial class PostgreSqlMigrationManager
             return await WriteFencedAsync(connection: null, MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
         }
 
-        public override bool IsNestedTransactionError(Exception failure)
-        {
-            for (var e = failure; e is not null; e = e.InnerException)
-            {
-                // NpgsqlConnection.BeginTransaction while the manager's transaction is open.
-                if (e is InvalidOperationException && e.Message.Contains("transaction is already in progress", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        public override async Task<string> DescribeLeaseAsync(CancellationToken cancellationToken) =>
-            await manager._lease.DescribeAsync(cancellationToken).ConfigureAwait(false);
-
-        public override string LeaseLostMessage(string lost) => manager._lease.LostMessage(lost);
+        protected override bool IsNestedTransactionException(Exception exception) =>
+            // NpgsqlConnection.BeginTransaction while the manager's transaction is open.
+            exception is InvalidOperationException && exception.Message.Contains("transaction is already in progress", StringComparison.OrdinalIgnoreCase);
 
         public override async ValueTask DisposeAsync()
         {

@@ -68,7 +68,7 @@ public sealed partial class SqliteMigrationManager
     }
 
     /// <summary>One migration on the data connection, which the session owns (its gate held) from its begin to its end.</summary>
-    private sealed class Session(SqliteMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration)
+    private sealed class Session(SqliteMigrationManager manager, MigrationDescriptor migration) : UnitOfWorkSession(migration, manager._lease)
     {
         private SqliteConnection? _connection;
         private bool _holdsGate;
@@ -166,25 +166,14 @@ public sealed partial class SqliteMigrationManager
             return outcome;
         }
 
-        public override bool IsNestedTransactionError(Exception failure)
-        {
-            for (var e = failure; e is not null; e = e.InnerException)
-            {
-                // Microsoft.Data.Sqlite's BeginTransaction runs BEGIN, which SQLite refuses inside the manager's transaction.
-                if (e is SqliteException { SqliteErrorCode: SqliteError } sqlite
-                    && sqlite.Message.Contains("cannot start a transaction within a transaction", StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
+        protected override bool IsNestedTransactionException(Exception exception) =>
+            // Microsoft.Data.Sqlite's BeginTransaction runs BEGIN, which SQLite refuses inside the manager's transaction.
+            exception is SqliteException { SqliteErrorCode: SqliteError } sqlite
+                && sqlite.Message.Contains("cannot start a transaction within a transaction", StringComparison.Ordinal);
 
-            return false;
-        }
-
+        // Read on the data connection: while the unit's transaction holds SQLite's write lock, it is the one that can.
         public override async Task<string> DescribeLeaseAsync(CancellationToken cancellationToken) =>
             LeaseProtocol.Describe(await manager.ReadLeaseAsync(_connection ?? manager.GetDataConnection(), cancellationToken).ConfigureAwait(false));
-
-        public override string LeaseLostMessage(string lost) => manager._lease.LostMessage(lost);
 
         public override async ValueTask DisposeAsync()
         {

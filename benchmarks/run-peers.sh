@@ -35,16 +35,8 @@ command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq 
 cleanup=()
 trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
 
-# PostgreSQL: the given server, else a throwaway cluster (loopback, free port, trust auth), else none.
-if [[ "${PEERS_POSTGRES:-1}" != "0" && -z "${PEERS_PG_CONNECTION_STRING:-}" ]] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  source .ci/postgres.sh
-  pg_dir=$(mktemp -d /tmp/sgm-peers-pg-XXXXXX)
-  start_postgres "$pg_dir"
-  cleanup+=('$PG_STOP >/dev/null 2>&1 || true; rm -rf "$pg_dir"')
-  export PEERS_PG_CONNECTION_STRING="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
-  echo "== PostgreSQL: throwaway cluster on port $PG_PORT"
-fi
-[[ "${PEERS_POSTGRES:-1}" == "0" ]] && unset PEERS_PG_CONNECTION_STRING
+source benchmarks/peers/postgres.sh
+peers_postgres peers
 
 # MySQL/MariaDB: the given server, else a throwaway MariaDB (loopback, free port, root without a password), else none.
 if [[ "${PEERS_MYSQL:-1}" != "0" && -z "${PEERS_MYSQL_CONNECTION_STRING:-}" ]] && [[ -x /usr/sbin/mariadbd ]]; then

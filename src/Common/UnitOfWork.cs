@@ -35,8 +35,8 @@ internal abstract class UnitOfWorkSession : IAsyncDisposable
 
     /// <summary>
     /// Transactional: begins the transaction on the connection served to the migration and checks, in it, that the
-    /// migration is not COMPLETED and the lease is ours (SQLite and MySQL write STARTED there and mark a savepoint for
-    /// <see cref="FailAsync"/>; PostgreSQL only reads). Otherwise: writes STARTED in a commit of its own.
+    /// migration is not COMPLETED and the lease is ours (MySQL writes STARTED there and marks a savepoint for
+    /// <see cref="FailAsync"/>; SQLite and PostgreSQL only read). Otherwise: writes STARTED in a commit of its own.
     /// </summary>
     public abstract Task<StatusWriteOutcome> BeginAsync(CancellationToken cancellationToken);
 

@@ -254,8 +254,7 @@ public sealed partial class SqliteMigrationManager
         private readonly List<SqliteCommand> _prepared = [];
         private SqliteCommand? _beginImmediate;
         private SqliteCommand? _commit;
-        private SqliteCommand? _savepoint;
-        private SqliteCommand? _rollbackToSavepoint;
+        private SqliteCommand? _beginCheck;
         private SqliteCommand? _list;
         private SqliteCommand? _persist;
         private SqliteCommand? _pending;
@@ -267,9 +266,8 @@ public sealed partial class SqliteMigrationManager
 
         public SqliteCommand Commit => _commit ??= Prepare("COMMIT;");
 
-        public SqliteCommand Savepoint => _savepoint ??= Prepare("SAVEPOINT sgm_migration;");
-
-        public SqliteCommand RollbackToSavepoint => _rollbackToSavepoint ??= Prepare("ROLLBACK TO sgm_migration;");
+        /// <summary><c>$order</c> (owner bound): the migration's status (null without a row), and 1 when the lease is this owner's.</summary>
+        public SqliteCommand BeginCheck => _beginCheck ??= Prepare(sql.BeginCheck, ("$order", SqliteType.Integer, null), ("$owner", SqliteType.Text, ownerId));
 
         public SqliteCommand List => _list ??= Prepare(sql.List);
 

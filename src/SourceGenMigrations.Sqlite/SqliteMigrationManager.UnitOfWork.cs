@@ -55,10 +55,10 @@ public sealed partial class SqliteMigrationManager
     /// <inheritdoc/>
     /// <remarks>
     /// Transactional: <c>BEGIN IMMEDIATE</c> on the data connection (waiting while another connection writes), then in
-    /// that transaction <c>STARTED</c> (only when the migration is not <c>COMPLETED</c> and the lease is this runner's)
-    /// and the lease's extension. The migration's statements follow on the same connection, and
-    /// <see cref="MigrationUnitOfWork.CompleteAsync"/> writes <c>COMPLETED</c>, extends the lease again and commits: one
-    /// durable commit. Non-transactional: <c>STARTED</c> in a commit of its own.
+    /// that transaction one read: the migration is not <c>COMPLETED</c> and the lease is this runner's (nothing is
+    /// written: <c>STARTED</c> inside the transaction would be seen by no one else). The migration's statements follow on
+    /// the same connection, and <see cref="MigrationUnitOfWork.CompleteAsync"/> writes <c>COMPLETED</c>, extends the lease
+    /// and commits: one durable commit. Non-transactional: <c>STARTED</c> in a commit of its own.
     /// </remarks>
     public Task<MigrationUnitOfWork?> BeginMigrationAsync(MigrationDescriptor migration, CancellationToken cancellationToken)
     {
@@ -90,20 +90,19 @@ public sealed partial class SqliteMigrationManager
                 return await WriteFencedAsync(MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
             }
 
+            // BEGIN IMMEDIATE takes the write lock: until the commit no other connection can complete the migration or take
+            // the lease, so one read here fences the run, and COMPLETED's own fence at the end is the only write before it.
             await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-            var outcome = await WriteFencedAsync(MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
-            if (outcome != StatusWriteOutcome.Written)
+            var check = manager.Commands(connection).BeginCheck;
+            check.Parameters[0].Value = Migration.Order;
+            using var reader = check.ExecuteReader();
+            reader.Read();
+            if (!reader.IsDBNull(0) && reader.GetString(0) == MigrationStatusText.Completed)
             {
-                return outcome;
+                return StatusWriteOutcome.CompletedAlready;
             }
 
-            if (!ExtendLease(connection))
-            {
-                return StatusWriteOutcome.LeaseLost;
-            }
-
-            manager.Commands(connection).Savepoint.ExecuteNonQuery();
-            return StatusWriteOutcome.Written;
+            return reader.GetInt64(1) == 1 ? StatusWriteOutcome.Written : StatusWriteOutcome.LeaseLost;
         }
 
         public override async Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken)
@@ -135,35 +134,12 @@ public sealed partial class SqliteMigrationManager
 
         public override async Task<StatusWriteOutcome> FailAsync(CancellationToken cancellationToken)
         {
-            var connection = _connection!;
-            if (!Migration.Transactional)
-            {
-                // A transaction the migration left open is rolled back (the failure is reported already) before FAILED.
-                await manager.EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
-                _connection = manager.GetDataConnection();
-                return await WriteFencedAsync(MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (IsTransactionOpen)
-            {
-                // Undo the migration's statements; STARTED and the lease's extension stay, and the write lock with them.
-                manager.Commands(connection).RollbackToSavepoint.ExecuteNonQuery();
-            }
-            else
-            {
-                // The migration ended the manager's transaction: FAILED goes in a new one.
-                await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
-            }
-
-            var outcome = await WriteFencedAsync(MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
-            if (outcome == StatusWriteOutcome.LeaseLost || !ExtendLease(connection))
-            {
-                return StatusWriteOutcome.LeaseLost;
-            }
-
-            manager.Commands(connection).Commit.ExecuteNonQuery();
+            // Whatever the migration did is rolled back: its own transaction, or (transactional) the manager's, which holds
+            // nothing else (the begin only read). FAILED then commits on its own, fenced like every status write.
+            await manager.EndTransactionOrDropConnectionAsync(_connection!).ConfigureAwait(false);
             Volatile.Write(ref manager._migrationTransactionOpen, false);
-            return outcome;
+            _connection = manager.GetDataConnection();
+            return await WriteFencedAsync(MigrationStatus.Failed, cancellationToken).ConfigureAwait(false);
         }
 
         protected override bool IsNestedTransactionException(Exception exception) =>

@@ -21,6 +21,8 @@ public sealed class MariaDbUnitOfWorkTests : UnitOfWorkScenarios, IMariaDbTests
 
     protected override async Task CommitTheManagersTransactionAsync(MigrationContext context, CancellationToken cancellationToken) =>
         await context.GetMySqlTransaction().CommitAsync(cancellationToken);
+
+    protected override string OwnStatusInsideTheTransaction => "STARTED";
 }
 
 /// <summary>Every runner process scenario on MariaDB (eight at once, kill -9 mid-migration, after its effect, at random).</summary>

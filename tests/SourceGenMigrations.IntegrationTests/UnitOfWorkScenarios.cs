@@ -64,6 +64,26 @@ public abstract class UnitOfWorkScenarios
         Assert.All(seen, s => Assert.Same(seen[0], s));
     }
 
+    /// <summary>What a transactional migration reads of its own status row inside its transaction (MySQL writes STARTED there).</summary>
+    protected virtual string OwnStatusInsideTheTransaction => "PENDING";
+
+    [DbFact]
+    public async Task A_transactional_migration_sees_its_own_status_as_the_run_marked_it_the_begin_only_reads()
+    {
+        await using var db = await CreateTargetAsync();
+        string? seen = null;
+        var manager = db.CreateManager();
+        await MigrationRunner.RunAsync(manager, [new MigrationRegistration(1, async (context, ct) =>
+        {
+            await using var command = NewCommand($"SELECT status FROM {db.StatusTable} WHERE migration_order = 1", Served(context));
+            seen = (string?)await command.ExecuteScalarAsync(ct);
+        })], Options());
+        await ((IAsyncDisposable)manager).DisposeAsync();
+
+        Assert.Equal(OwnStatusInsideTheTransaction, seen);
+        Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED" }, await db.StatusesAsync());
+    }
+
     [DbFact]
     public async Task A_migration_that_throws_after_its_statements_keeps_none_of_them_and_is_failed()
     {

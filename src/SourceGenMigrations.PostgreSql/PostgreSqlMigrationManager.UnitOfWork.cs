@@ -29,6 +29,10 @@ public sealed partial class PostgreSqlMigrationManager
         }
 
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        // The migrations run in this order next: the commit of one begins the transaction of the next (see CompleteAsync).
+        _runOrder = migrations;
+        _runPosition = -1;
     }
 
     /// <inheritdoc/>
@@ -55,33 +59,84 @@ public sealed partial class PostgreSqlMigrationManager
         return await ManagedUnitOfWork.BeginAsync(session, _logger, cancellationToken).ConfigureAwait(false);
     }
 
-    private NpgsqlConnection? _idleConnection;
+    private IdleConnection? _idleConnection;
+    private IReadOnlyList<MigrationDescriptor>? _runOrder;
+    private int _runPosition;
 
-    /// <summary>The connection the previous transactional migration committed on, if any (taken: the caller owns it).</summary>
-    private NpgsqlConnection? TakeIdleConnection()
+    /// <summary>
+    /// The connection the previous transactional migration committed on, and the transaction its commit began for the
+    /// next migration with that migration's checks already read (<see cref="BegunTransaction"/>), if any.
+    /// </summary>
+    private sealed record IdleConnection(NpgsqlConnection Connection, BegunTransaction? Begun);
+
+    /// <summary>A transaction begun for the migration <paramref name="Order"/>, with what its begin reads.</summary>
+    private sealed record BegunTransaction(NpgsqlTransaction Transaction, long Order, long TransactionId, string? Status, bool LeaseIsOurs);
+
+    /// <summary>The connection kept from the previous migration, if any (taken: the caller owns it and its transaction).</summary>
+    private IdleConnection? TakeIdleConnection()
     {
-        var connection = Interlocked.Exchange(ref _idleConnection, null);
-        if (connection is { FullState: System.Data.ConnectionState.Open })
+        var idle = Interlocked.Exchange(ref _idleConnection, null);
+        if (idle is { Connection.FullState: System.Data.ConnectionState.Open })
         {
-            return connection;
+            return idle;
         }
 
-        connection?.Dispose();
+        idle?.Connection.Dispose();
         return null;
     }
 
-    /// <summary>Keeps <paramref name="connection"/> for the next migration; false when the manager is disposed or keeps one already.</summary>
-    private bool KeepIdleConnection(NpgsqlConnection connection) =>
-        Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _idleConnection, connection, null) is null;
+    /// <summary>Keeps <paramref name="idle"/> for the next migration; false when the manager is disposed or keeps one already.</summary>
+    private bool KeepIdleConnection(IdleConnection idle) =>
+        Volatile.Read(ref _disposed) == 0 && Interlocked.CompareExchange(ref _idleConnection, idle, null) is null;
 
-    /// <summary>Closes the kept connection (the run ended, or the manager is disposed).</summary>
+    /// <summary>Rolls back a transaction begun for a migration that did not come and closes the kept connection (the run ended, or the manager is disposed).</summary>
     private async ValueTask CloseIdleConnectionAsync()
     {
-        if (Interlocked.Exchange(ref _idleConnection, null) is { } connection)
+        if (Interlocked.Exchange(ref _idleConnection, null) is { } idle)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await RollBackBegunAsync(idle.Begun).ConfigureAwait(false);
+            await idle.Connection.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Rolls back a transaction begun ahead for a migration; false when that failed (the connection must go). Never throws.</summary>
+    private static async ValueTask<bool> RollBackBegunAsync(BegunTransaction? begun)
+    {
+        if (begun is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await begun.Transaction.DisposeAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Follows the runner through the list <see cref="PersistPendingAsync"/> was given. It begins them in that order; one
+    /// begun out of it stops the look-ahead for the run (which only ever saves a round trip).
+    /// </summary>
+    private void FollowRunOrder(MigrationDescriptor migration)
+    {
+        if (_runOrder is { } run && _runPosition + 1 < run.Count && run[_runPosition + 1].Order == migration.Order)
+        {
+            _runPosition++;
+        }
+        else
+        {
+            _runOrder = null;
+        }
+    }
+
+    /// <summary>The migration the runner begins next, when it is known and transactional: its transaction can begin in the round trip that commits the current one.</summary>
+    private MigrationDescriptor? NextTransactional() =>
+        _runOrder is { } run && _runPosition + 1 < run.Count && run[_runPosition + 1].Transactional ? run[_runPosition + 1] : null;
 
     /// <summary>
     /// One migration on a connection of its own. Transactional migrations of one run reuse one connection (kept by the
@@ -91,6 +146,8 @@ public sealed partial class PostgreSqlMigrationManager
     {
         private long _transactionId;
         private bool _committed;
+        private bool _keepConnection = true;
+        private BegunTransaction? _begunForNext;
 
         public NpgsqlConnection? Connection { get; private set; }
 
@@ -121,9 +178,32 @@ public sealed partial class PostgreSqlMigrationManager
 
         public override async Task<StatusWriteOutcome> BeginAsync(CancellationToken cancellationToken)
         {
+            manager.FollowRunOrder(Migration);
+            var idle = manager.TakeIdleConnection();
+            if (idle is { Begun: { } begun } && begun.Order == Migration.Order && Migration.Transactional)
+            {
+                // The previous migration's commit began this one's transaction and read its checks in the same round trip.
+                Connection = idle.Connection;
+                Transaction = begun.Transaction;
+                _transactionId = begun.TransactionId;
+                return Outcome(begun.Status, begun.LeaseIsOurs);
+            }
+
+            if (idle is not null && !await RollBackBegunAsync(idle.Begun).ConfigureAwait(false))
+            {
+                await idle.Connection.DisposeAsync().ConfigureAwait(false);
+                idle = null;
+            }
+
             var sql = manager._sql;
             if (!Migration.Transactional)
             {
+                // Nothing of this manager's stays in a transaction beside it (the kept connection has none now).
+                if (idle is not null && !manager.KeepIdleConnection(idle with { Begun = null }))
+                {
+                    await idle.Connection.DisposeAsync().ConfigureAwait(false);
+                }
+
                 var outcome = await WriteFencedAsync(connection: null, MigrationStatus.Started, cancellationToken).ConfigureAwait(false);
                 if (outcome == StatusWriteOutcome.Written)
                 {
@@ -133,7 +213,7 @@ public sealed partial class PostgreSqlMigrationManager
                 return outcome;
             }
 
-            Connection = manager.TakeIdleConnection() ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            Connection = idle?.Connection ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var begin = new NpgsqlCommand(sql.BeginInTransaction, Connection, Transaction);
             begin.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
@@ -152,7 +232,10 @@ public sealed partial class PostgreSqlMigrationManager
             }
 
             // COMPLETED, the lease's extension (the fence) and COMMIT in one round trip: one durable commit, no waiting
-            // for a reply between them.
+            // for a reply between them. When the runner's next migration is transactional too, the same round trip begins
+            // its transaction and reads its checks (what BeginAsync would read): two round trips per migration, the
+            // migration's statements and this one.
+            var next = manager.NextTransactional();
             await using var batch = new NpgsqlBatch(Connection!, Transaction!);
             var complete = new NpgsqlBatchCommand(manager._sql.CompleteInTransaction);
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
@@ -164,14 +247,55 @@ public sealed partial class PostgreSqlMigrationManager
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _transactionId });
             complete.Parameters.Add(ChecksumParameter());
             batch.BatchCommands.Add(complete);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            var commit = new NpgsqlBatchCommand("COMMIT");
+            batch.BatchCommands.Add(commit);
+            if (next is not null)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                var check = new NpgsqlBatchCommand(manager._sql.BeginInTransaction);
+                check.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.Order });
+                check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+                batch.BatchCommands.Add(check);
+            }
+
             try
             {
-                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // The fence's one row; its division fails here when the fence does.
+                }
+
+                if (next is null)
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    _committed = true;
+                    return StatusWriteOutcome.Written;
+                }
+
+                try
+                {
+                    // Past COMMIT and BEGIN to the next migration's checks (an error of COMMIT's is raised on the way; once
+                    // the server has answered COMMIT, Npgsql has set its statement type).
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    _begunForNext = new BegunTransaction(
+                        Transaction!, next.Order, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2));
+                }
+                catch (NpgsqlException) when (commit.StatementType != StatementType.Unknown)
+                {
+                    // This migration committed; only the next one's begin failed, and that one begins afresh (the
+                    // connection, whose state is unknown, goes back to the pool).
+                    _begunForNext = null;
+                    _committed = true;
+                    _keepConnection = false;
+                    return StatusWriteOutcome.Written;
+                }
+
                 _committed = true;
                 return StatusWriteOutcome.Written;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DivisionByZero)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DivisionByZero && commit.StatementType == StatementType.Unknown)
             {
                 // Only the fence divides. Which part failed is asked once the transaction is rolled back: the lease, or
                 // a migration completed meanwhile; with both in order, the transaction was no longer the one begun here
@@ -216,6 +340,15 @@ public sealed partial class PostgreSqlMigrationManager
         {
             try
             {
+                // The transaction object now stands for the next migration's transaction when the commit began one: it
+                // goes with the kept connection, and is rolled back only if that migration does not come.
+                var begun = _begunForNext;
+                _begunForNext = null;
+                if (begun is not null)
+                {
+                    Transaction = null;
+                }
+
                 await EndTransactionAsync().ConfigureAwait(false);
                 if (Connection is { } connection)
                 {
@@ -223,8 +356,9 @@ public sealed partial class PostgreSqlMigrationManager
 
                     // Only a connection whose transaction committed cleanly serves the next migration; any other goes
                     // back to the pool, which resets it.
-                    if (!_committed || !manager.KeepIdleConnection(connection))
+                    if (!_committed || !_keepConnection || !manager.KeepIdleConnection(new IdleConnection(connection, begun)))
                     {
+                        await RollBackBegunAsync(begun).ConfigureAwait(false);
                         await connection.DisposeAsync().ConfigureAwait(false);
                     }
                 }

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using Microsoft.Extensions.Logging;
 using Npgsql;
+using SourceGenMigrations.PostgreSql;
 
 namespace SourceGenMigrations.IntegrationTests;
 
@@ -115,5 +118,148 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
         Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "COMPLETED", [3] = "COMPLETED" }, await db.StatusesAsync());
         Assert.Equal(1, await db.SideEffectCountAsync(3));
         Assert.True(Volatile.Read(ref starts) >= 3 && Volatile.Read(ref looks) >= 3);
+    }
+
+    [DbFact]
+    public async Task After_the_first_each_transactional_migration_costs_two_round_trips_its_statements_and_the_commit_that_begins_the_next()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        await db.CreateSideEffectTableAsync();
+        var commands = new CommandRecorder();
+        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
+        builder.UseLoggerFactory(commands);
+        await using var dataSource = builder.Build();
+        var registrations = Enumerable.Range(1, 5).Select(order => new MigrationRegistration(order, DbTarget.InsertSideEffectAsync)).ToArray();
+
+        await using (var manager = new PostgreSqlMigrationManager(dataSource))
+        {
+            await MigrationRunner.RunAsync(manager, registrations, Options(heartbeatMilliseconds: 60_000));
+        }
+
+        // The units' own round trips: the first migration's begin (with its checks), then one per migration: COMPLETED and
+        // COMMIT, and for the next migration BEGIN and its checks.
+        var units = commands.Executed.Where(text => text.Contains("txid_current", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, units.Count);
+        Assert.DoesNotContain("COMMIT", units[0], StringComparison.Ordinal);
+        Assert.All(units.Skip(1).Take(4), text => Assert.Contains(", COMMIT, BEGIN, ", text, StringComparison.Ordinal));
+        Assert.EndsWith(", COMMIT]", units[5], StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(1, 5).ToDictionary(order => (long)order, _ => "COMPLETED"), await db.StatusesAsync());
+        Assert.Equal(5, await db.CountAsync("SELECT COUNT(*) FROM side_effect"));
+    }
+
+    [DbFact]
+    public async Task A_transaction_begun_for_a_migration_that_does_not_come_is_rolled_back_when_another_comes_or_the_run_ends()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        var manager = (ITransactionalMigrationManager)db.CreateManager();
+        await manager.AcquireDbLockAsync(CancellationToken.None);
+        await manager.EnsureDataStoresAsync(CancellationToken.None);
+        await manager.ReleaseDbLockAsync(CancellationToken.None);
+        await manager.AcquireMigrationLockAsync(CancellationToken.None);
+        MigrationDescriptor[] run = [new(1, "One", true, MigrationStatus.Pending), new(2, "Two", true, MigrationStatus.Pending), new(3, "Three", true, MigrationStatus.Pending)];
+        await manager.PersistPendingAsync(run, CancellationToken.None);
+        const string OursInTransaction = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'";
+
+        await using (var one = await manager.BeginMigrationAsync(run[0], CancellationToken.None))
+        {
+            await one!.CompleteAsync(CancellationToken.None);
+        }
+
+        // One's commit began Two's transaction. Three comes instead (COMPLETED already): Two's transaction is rolled back.
+        Assert.Equal(1, await db.CountAsync(OursInTransaction));
+        await db.ExecuteAsync($"UPDATE {db.StatusTable} SET status = 'COMPLETED' WHERE migration_order = 3");
+        Assert.Null(await manager.BeginMigrationAsync(run[2], CancellationToken.None));
+        Assert.Equal(0, await db.CountAsync(OursInTransaction));
+
+        await using (var two = await manager.BeginMigrationAsync(run[1], CancellationToken.None))
+        {
+            await two!.CompleteAsync(CancellationToken.None);
+        }
+
+        // The runner left the list's order: the look-ahead stops for this run.
+        Assert.Equal(0, await db.CountAsync(OursInTransaction));
+
+        // The next run's list: Four's commit begins Five's transaction; the run ends instead: released, nothing stays open.
+        MigrationDescriptor[] next = [new(4, "Four", true, MigrationStatus.Pending), new(5, "Five", true, MigrationStatus.Pending)];
+        await manager.PersistPendingAsync(next, CancellationToken.None);
+        await using (var four = await manager.BeginMigrationAsync(next[0], CancellationToken.None))
+        {
+            await four!.CompleteAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1, await db.CountAsync(OursInTransaction));
+        await manager.ReleaseMigrationLockAsync(CancellationToken.None);
+        Assert.Equal(0, await db.CountAsync(OursInTransaction));
+        Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "COMPLETED", [3] = "COMPLETED", [4] = "COMPLETED", [5] = "PENDING" }, await db.StatusesAsync());
+        await ((IAsyncDisposable)manager).DisposeAsync();
+    }
+
+    [DbFact]
+    public async Task A_lease_taken_between_a_commit_and_the_next_migration_begun_with_it_is_caught_by_the_next_commit()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        await db.CreateSideEffectTableAsync();
+        var manager = (ITransactionalMigrationManager)db.CreateManager();
+        await manager.AcquireDbLockAsync(CancellationToken.None);
+        await manager.EnsureDataStoresAsync(CancellationToken.None);
+        await manager.ReleaseDbLockAsync(CancellationToken.None);
+        await manager.AcquireMigrationLockAsync(CancellationToken.None);
+        MigrationDescriptor[] run = [new(1, "One", true, MigrationStatus.Pending), new(2, "Two", true, MigrationStatus.Pending)];
+        await manager.PersistPendingAsync(run, CancellationToken.None);
+        await using (var one = await manager.BeginMigrationAsync(run[0], CancellationToken.None))
+        {
+            await one!.CompleteAsync(CancellationToken.None);
+        }
+
+        // One's commit extended the lease and read Two's checks; the lease is then taken by force (no runner takes a lease
+        // before it expires). Two's statements run in the transaction begun for it, and its COMPLETED is refused.
+        await db.ExecuteAsync($"UPDATE {db.LockTable} SET owner_id = 'thief', expires_at = now() + interval '1 hour'");
+        await using (var two = await manager.BeginMigrationAsync(run[1], CancellationToken.None))
+        {
+            var connection = (NpgsqlConnection)((IServiceProvider)manager).GetService(typeof(NpgsqlConnection))!;
+            await using (var insert = new NpgsqlCommand("INSERT INTO side_effect (migration_order, previous_status, pid) VALUES (2, 'PENDING', 0)", connection))
+            {
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => two!.CompleteAsync(CancellationToken.None));
+            Assert.Contains("thief", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await db.SideEffectCountAsync(2));
+        Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "PENDING" }, await db.StatusesAsync());
+        await ((IAsyncDisposable)manager).DisposeAsync();
+    }
+
+    /// <summary>Records the text of every command and batch Npgsql executes (its Debug event "Executing …").</summary>
+    private sealed class CommandRecorder : ILoggerFactory
+    {
+        public ConcurrentQueue<string> Executed { get; } = new();
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ILogger CreateLogger(string categoryName) => categoryName == "Npgsql.Command" ? new Recorder(Executed) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(ConcurrentQueue<string> executed) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var message = formatter(state, exception);
+                if (message.StartsWith("Executing ", StringComparison.Ordinal))
+                {
+                    executed.Enqueue(message);
+                }
+            }
+        }
     }
 }

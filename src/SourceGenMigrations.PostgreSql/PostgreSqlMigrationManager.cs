@@ -167,7 +167,9 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
     {
         ThrowIfDisposed();
 
-        // The run is over: the connection its migrations shared goes back to the pool.
+        // The run is over: the connection its migrations shared goes back to the pool (a transaction begun on it for a
+        // migration that did not come is rolled back).
+        _runOrder = null;
         await CloseIdleConnectionAsync().ConfigureAwait(false);
         await _lease.ReleaseAsync(cancellationToken).ConfigureAwait(false);
     }

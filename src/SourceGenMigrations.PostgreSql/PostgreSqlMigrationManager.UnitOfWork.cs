@@ -45,9 +45,9 @@ public sealed partial class PostgreSqlMigrationManager
     /// (only while the lease is still this runner's and the migration not <c>COMPLETED</c>) and commits, in one round trip:
     /// one durable commit per migration. When the runner runs a transactional migration next (in the order given to
     /// <see cref="PersistPendingAsync"/>), that round trip also begins the next migration's transaction and reads its
-    /// checks, which its begin then takes: two round trips per migration, its statements and its commit. <c>STARTED</c> is not written for it: inside its transaction nobody else could
-    /// see it, and a crash rolls the migration back with it. Non-transactional: <c>STARTED</c> in a commit of its own, and
-    /// a connection without a transaction.
+    /// checks, which its begin then takes: two round trips per migration, its statements and its commit. <c>STARTED</c>
+    /// is not written for it: inside its transaction nobody else could see it, and a crash rolls the migration back with
+    /// it. Non-transactional: <c>STARTED</c> in a commit of its own, and a connection without a transaction.
     /// </remarks>
     public async Task<MigrationUnitOfWork?> BeginMigrationAsync(MigrationDescriptor migration, CancellationToken cancellationToken)
     {

@@ -63,14 +63,37 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
     public string OwnerId => ownerId;
 
     /// <summary>Takes the lease, waiting (polling) while another runner holds it, until taken or cancelled.</summary>
-    public async Task AcquireAsync(CancellationToken cancellationToken)
+    /// <remarks>Completes synchronously when the store's first attempt does and takes the lease (a start with no other runner, on SQLite).</remarks>
+    public Task AcquireAsync(CancellationToken cancellationToken)
+    {
+        Task<LeaseAttempt> first;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            first = store.TryTakeAsync(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed(exception);
+        }
+
+        if (first.IsCompletedSuccessfully && first.Result.Taken)
+        {
+            LeaseLog.LeaseTaken(logger, table, ownerId, first.Result.Holder?.ExpiresAt ?? default);
+            return Task.CompletedTask;
+        }
+
+        return AcquireAsync(first, cancellationToken);
+    }
+
+    private async Task AcquireAsync(Task<LeaseAttempt> first, CancellationToken cancellationToken)
     {
         string? lastHolder = null;
         var loggedBusy = false;
+        var attemptTask = first;
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var attempt = await store.TryTakeAsync(cancellationToken).ConfigureAwait(false);
+            var attempt = await attemptTask.ConfigureAwait(false);
             if (attempt.Taken)
             {
                 LeaseLog.LeaseTaken(logger, table, ownerId, attempt.Holder?.ExpiresAt ?? default);
@@ -92,6 +115,8 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
             }
 
             await Task.Delay(pollInterval, time, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            attemptTask = store.TryTakeAsync(cancellationToken);
         }
     }
 
@@ -116,10 +141,32 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
     }
 
     /// <summary>Releases the lease.</summary>
+    /// <remarks>Completes synchronously when the store's release does and finds the lease ours (every run's end, on SQLite).</remarks>
     /// <exception cref="InvalidOperationException">The lease was no longer this runner's (nothing was deleted).</exception>
-    public async Task ReleaseAsync(CancellationToken cancellationToken)
+    public Task ReleaseAsync(CancellationToken cancellationToken)
     {
-        if (await store.TryReleaseAsync(cancellationToken).ConfigureAwait(false))
+        Task<bool> released;
+        try
+        {
+            released = store.TryReleaseAsync(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed(exception);
+        }
+
+        if (released.IsCompletedSuccessfully && released.Result)
+        {
+            LeaseLog.LeaseReleased(logger, table, ownerId);
+            return Task.CompletedTask;
+        }
+
+        return ReleaseAsync(released, cancellationToken);
+    }
+
+    private async Task ReleaseAsync(Task<bool> released, CancellationToken cancellationToken)
+    {
+        if (await released.ConfigureAwait(false))
         {
             LeaseLog.LeaseReleased(logger, table, ownerId);
             return;

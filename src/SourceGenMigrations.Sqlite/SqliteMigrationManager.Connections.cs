@@ -28,12 +28,52 @@ public sealed partial class SqliteMigrationManager
     internal int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
 
     /// <summary>Closes the manager's connections (rolling back a database lock or a unit of work still open). Does not release the lease.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         if (_disposed)
         {
-            return;
+            return default;
         }
+
+        // The usual end of a run: the data connection alone, no transaction left on it. Closing it is synchronous work.
+        SqliteConnection? data;
+        lock (_dataConnectionSync)
+        {
+            data = _dataConnection;
+        }
+
+        if (_leaseConnection is not null || _heartbeatCommand is not null || _holdsDbLock || (data is not null && !IsAutocommit(data)))
+        {
+            return DisposeCoreAsync();
+        }
+
+        try
+        {
+            _disposed = true;
+            lock (_dataConnectionSync)
+            {
+                data = _dataConnection;
+                _dataConnection = null;
+            }
+
+            if (data is not null)
+            {
+                DisposeDataCommands();
+                data.Dispose();
+            }
+
+            _leaseGate.Dispose();
+            _dataGate.Dispose();
+            return default;
+        }
+        catch (Exception exception)
+        {
+            return new ValueTask(CompletedTasks.Failed(exception));
+        }
+    }
+
+    private async ValueTask DisposeCoreAsync()
+    {
 
         _disposed = true;
         _heartbeatCommand?.Dispose();
@@ -262,7 +302,7 @@ public sealed partial class SqliteMigrationManager
         private SqliteCommand? _extend;
 
         /// <summary>With a one-second busy timeout: the caller retries, honouring its token (Microsoft.Data.Sqlite's own retry does not).</summary>
-        public SqliteCommand BeginImmediate => _beginImmediate ??= Prepare("BEGIN IMMEDIATE;", timeoutSeconds: 1);
+        public SqliteCommand BeginImmediate => _beginImmediate ??= Prepare("BEGIN IMMEDIATE;", 1);
 
         public SqliteCommand Commit => _commit ??= Prepare("COMMIT;");
 
@@ -293,22 +333,37 @@ public sealed partial class SqliteMigrationManager
             _prepared.Clear();
         }
 
-        private SqliteCommand Prepare(string text, params (string Name, SqliteType Type, object? Value)[] parameters) => Prepare(text, null, parameters);
-
-        private SqliteCommand Prepare(string text, int? timeoutSeconds, params (string Name, SqliteType Type, object? Value)[] parameters)
+        private SqliteCommand Prepare(string text, params (string Name, SqliteType Type, object? Value)[] parameters)
         {
-            var command = connection.CreateCommand();
-            command.CommandText = text;
-            if (timeoutSeconds is { } timeout)
-            {
-                command.CommandTimeout = timeout;
-            }
-
+            var command = Create(text);
             foreach (var (name, type, value) in parameters)
             {
                 command.Parameters.Add(name, type).Value = value;
             }
 
+            return Prepared(command);
+        }
+
+        // The commands without parameters take no array and no optional timeout: what a start with nothing to do
+        // prepares compiles no generic code over them (issue 14).
+        private SqliteCommand Prepare(string text) => Prepared(Create(text));
+
+        private SqliteCommand Prepare(string text, int timeoutSeconds)
+        {
+            var command = Create(text);
+            command.CommandTimeout = timeoutSeconds;
+            return Prepared(command);
+        }
+
+        private SqliteCommand Create(string text)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = text;
+            return command;
+        }
+
+        private SqliteCommand Prepared(SqliteCommand command)
+        {
             command.Prepare();
             _prepared.Add(command);
             return command;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Microsoft.Data.Sqlite;
 using SourceGenMigrations.Internal;
 
@@ -7,10 +8,34 @@ namespace SourceGenMigrations.Sqlite;
 public sealed partial class SqliteMigrationManager
 {
     /// <inheritdoc/>
-    public async Task AcquireDbLockAsync(CancellationToken cancellationToken)
+    /// <remarks>Completes synchronously when the data connection is free and the database is not written by another connection.</remarks>
+    public Task AcquireDbLockAsync(CancellationToken cancellationToken)
     {
-        ThrowIfDisposed();
+        try
+        {
+            if (!TryEnterDataGateNow(cancellationToken))
+            {
+                return AcquireDbLockWaitingAsync(cancellationToken);
+            }
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed(exception);
+        }
+
+        return AcquireDbLockHoldingGate(cancellationToken);
+    }
+
+    private async Task AcquireDbLockWaitingAsync(CancellationToken cancellationToken)
+    {
         await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await AcquireDbLockHoldingGate(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The database lock taken with the data gate held; the gate is released when the task completes.</summary>
+    private Task AcquireDbLockHoldingGate(CancellationToken cancellationToken)
+    {
+        Task acquiring;
         try
         {
             if (_holdsDbLock)
@@ -19,10 +44,91 @@ public sealed partial class SqliteMigrationManager
             }
 
             var connection = GetDataConnection();
-            await ThrowIfTransactionOpenAsync(connection, "take the database lock").ConfigureAwait(false);
-            await BeginImmediateAsync(connection, cancellationToken, () => Log.WaitingForDbLock(_logger, _dataSourceName)).ConfigureAwait(false);
-            _holdsDbLock = true;
-            Log.DbLockTaken(_logger, _dataSourceName);
+            if (!IsAutocommit(connection))
+            {
+                // A transaction a migration left open: rolled back, and the step fails.
+                acquiring = RollBackAndThrowAsync(connection, "take the database lock");
+            }
+            else
+            {
+                var begin = BeginImmediateAsync(connection, cancellationToken, () => Log.WaitingForDbLock(_logger, _dataSourceName));
+                acquiring = begin.IsCompletedSuccessfully ? DbLockTaken() : DbLockTakenAsync(begin);
+            }
+        }
+        catch (Exception exception)
+        {
+            acquiring = CompletedTasks.Failed(exception);
+        }
+
+        return ReleasingDataGate(acquiring);
+    }
+
+    /// <summary>
+    /// Enters the data gate when it is free (true; the caller goes on synchronously and releases it), or says it is taken
+    /// (false; the caller waits for it asynchronously). Throws when the manager is disposed or the token cancelled.
+    /// </summary>
+    private bool TryEnterDataGateNow(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+        return _dataGate.Wait(0, CancellationToken.None);
+    }
+
+    // Another connection was writing: BEGIN IMMEDIATE is retried until it succeeds or the token ends.
+    private async Task DbLockTakenAsync(Task begin)
+    {
+        await begin.ConfigureAwait(false);
+        await DbLockTaken().ConfigureAwait(false);
+    }
+
+    private Task DbLockTaken()
+    {
+        _holdsDbLock = true;
+        Log.DbLockTaken(_logger, _dataSourceName);
+        return Task.CompletedTask;
+    }
+
+    /// <summary><paramref name="task"/>, with the data gate the caller holds released once it completes.</summary>
+    private Task ReleasingDataGate(Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            return ReleasingDataGateAsync(task);
+        }
+
+        _dataGate.Release();
+        return task;
+    }
+
+    /// <inheritdoc cref="ReleasingDataGate(Task)"/>
+    private Task<T> ReleasingDataGate<T>(Task<T> task)
+    {
+        if (!task.IsCompleted)
+        {
+            return ReleasingDataGateAsync(task);
+        }
+
+        _dataGate.Release();
+        return task;
+    }
+
+    private async Task ReleasingDataGateAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _dataGate.Release();
+        }
+    }
+
+    private async Task<T> ReleasingDataGateAsync<T>(Task<T> task)
+    {
+        try
+        {
+            return await task.ConfigureAwait(false);
         }
         finally
         {
@@ -36,9 +142,44 @@ public sealed partial class SqliteMigrationManager
     /// tables when missing, and adds the columns a table of the first release lacks (the migration's name, who applied
     /// it, and room for later releases; all nullable, so replicas of the first release keep writing during a rolling upgrade).
     /// </remarks>
-    public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
+    public Task EnsureDataStoresAsync(CancellationToken cancellationToken)
     {
-        ThrowIfDisposed();
+        // Under the database lock (every run) the work is synchronous: the tables created, the columns counted.
+        try
+        {
+            if (!TryEnterDataGateNow(cancellationToken))
+            {
+                return EnsureDataStoresCoreAsync(cancellationToken);
+            }
+
+            if (!_holdsDbLock)
+            {
+                _dataGate.Release();
+                return EnsureDataStoresCoreAsync(cancellationToken);
+            }
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed(exception);
+        }
+
+        Task ensuring;
+        try
+        {
+            var connection = GetDataConnection();
+            ExecuteAsync(connection, _sql.Create, cancellationToken).GetAwaiter().GetResult();
+            ensuring = UpgradeStatusTableAsync(connection, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            ensuring = CompletedTasks.Failed(exception);
+        }
+
+        return ReleasingDataGate(ensuring);
+    }
+
+    private async Task EnsureDataStoresCoreAsync(CancellationToken cancellationToken)
+    {
         await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -123,47 +264,105 @@ public sealed partial class SqliteMigrationManager
     /// that fails too the connection is closed and its pool cleared, which ends the transaction. Does nothing when the
     /// lock is not held.
     /// </remarks>
-    public async Task ReleaseDbLockAsync(CancellationToken cancellationToken)
+    public Task ReleaseDbLockAsync(CancellationToken cancellationToken)
     {
         // Not refused after disposal: disposing already ended the transaction.
         if (_disposed)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        await _dataGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
+        if (!_dataGate.Wait(0, CancellationToken.None))
         {
-            if (!_holdsDbLock)
-            {
-                return;
-            }
-
-            _holdsDbLock = false;
-            var connection = GetDataConnection();
-            try
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                Commands(connection).Commit.ExecuteNonQuery();
-            }
-            catch
-            {
-                await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
-                throw;
-            }
+            return ReleaseDbLockWaitingAsync(cancellationToken);
         }
-        finally
+
+        return ReleaseDbLockHoldingGate(cancellationToken);
+    }
+
+    private async Task ReleaseDbLockWaitingAsync(CancellationToken cancellationToken)
+    {
+        await _dataGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        await ReleaseDbLockHoldingGate(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The commit with the data gate held; the gate is released when the task completes.</summary>
+    private Task ReleaseDbLockHoldingGate(CancellationToken cancellationToken)
+    {
+        if (!_holdsDbLock)
         {
             _dataGate.Release();
+            return Task.CompletedTask;
         }
+
+        _holdsDbLock = false;
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = GetDataConnection();
+            cancellationToken.ThrowIfCancellationRequested();
+            Commands(connection).Commit.ExecuteNonQuery();
+        }
+        catch (Exception exception)
+        {
+            return ReleasingDataGate(connection is null ? CompletedTasks.Failed(exception) : EndTransactionAndRethrowAsync(connection, exception));
+        }
+
+        _dataGate.Release();
+        return Task.CompletedTask;
+    }
+
+    // A failed commit: the transaction is ended (rolled back, or the connection dropped), and the failure reported.
+    private async Task EndTransactionAndRethrowAsync(SqliteConnection connection, Exception exception)
+    {
+        await EndTransactionOrDropConnectionAsync(connection).ConfigureAwait(false);
+        ExceptionDispatchInfo.Throw(exception);
     }
 
     /// <inheritdoc/>
     /// <exception cref="InvalidDataException">A row has a negative order or an unknown status text; the message names the row.</exception>
     /// <exception cref="InvalidOperationException">A migration left a transaction open on the served connection.</exception>
-    public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
     {
-        ThrowIfDisposed();
+        // Synchronous when the data connection is free (every run: under the migration lock, nothing else uses it).
+        try
+        {
+            if (!TryEnterDataGateNow(cancellationToken))
+            {
+                return ListStatusesCoreAsync(cancellationToken);
+            }
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed<IReadOnlyList<PersistedStatus>>(exception);
+        }
+
+        try
+        {
+            var connection = GetDataConnection();
+            if (!_holdsDbLock && !IsAutocommit(connection))
+            {
+                _dataGate.Release();
+                return ListStatusesCoreAsync(cancellationToken);
+            }
+
+            try
+            {
+                return Task.FromResult<IReadOnlyList<PersistedStatus>>(ListStatuses(connection, cancellationToken));
+            }
+            finally
+            {
+                _dataGate.Release();
+            }
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed<IReadOnlyList<PersistedStatus>>(exception);
+        }
+    }
+
+    private async Task<IReadOnlyList<PersistedStatus>> ListStatusesCoreAsync(CancellationToken cancellationToken)
+    {
         await _dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -173,35 +372,40 @@ public sealed partial class SqliteMigrationManager
                 await ThrowIfTransactionOpenAsync(connection, "read the migration statuses").ConfigureAwait(false);
             }
 
-            // Microsoft.Data.Sqlite runs its async methods synchronously anyway; the synchronous call skips a task.
-            cancellationToken.ThrowIfCancellationRequested();
-            var compact = Commands(connection).List.ExecuteScalar() as string;
-            if (CompactStatusList.TryParse(compact, out var statuses))
-            {
-                if (compact is not null && compact.Contains('!', StringComparison.Ordinal))
-                {
-                    AddBreakingNames(connection, statuses);
-                }
-
-                return statuses;
-            }
-
-            // Something the compact form cannot carry: read row by row, which names the bad row.
-            using var rows = connection.CreateCommand();
-            rows.CommandText = _sql.ListRows;
-            using var reader = rows.ExecuteReader();
-            statuses.Clear();
-            while (reader.Read())
-            {
-                statuses.Add(ReadStatusRow(reader));
-            }
-
-            return statuses;
+            return ListStatuses(connection, cancellationToken);
         }
         finally
         {
             _dataGate.Release();
         }
+    }
+
+    private List<PersistedStatus> ListStatuses(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // Microsoft.Data.Sqlite runs its async methods synchronously anyway; the synchronous call skips a task.
+        cancellationToken.ThrowIfCancellationRequested();
+        var compact = Commands(connection).List.ExecuteScalar() as string;
+        if (CompactStatusList.TryParse(compact, out var statuses))
+        {
+            if (compact is not null && compact.Contains('!', StringComparison.Ordinal))
+            {
+                AddBreakingNames(connection, statuses);
+            }
+
+            return statuses;
+        }
+
+        // Something the compact form cannot carry: read row by row, which names the bad row.
+        using var rows = connection.CreateCommand();
+        rows.CommandText = _sql.ListRows;
+        using var reader = rows.ExecuteReader();
+        statuses.Clear();
+        while (reader.Read())
+        {
+            statuses.Add(ReadStatusRow(reader));
+        }
+
+        return statuses;
     }
 
     /// <inheritdoc/>

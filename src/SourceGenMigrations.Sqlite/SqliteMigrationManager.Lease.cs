@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using SourceGenMigrations.Internal;
 
@@ -15,15 +16,44 @@ public sealed partial class SqliteMigrationManager
         /// whole schema again (on a cold start, the largest cost of a run that has nothing to do). A database busy for
         /// longer than a second (another runner's migration holds its write lock) is a held lease.
         /// </remarks>
-        public async Task<LeaseAttempt> TryTakeAsync(CancellationToken cancellationToken)
+        public Task<LeaseAttempt> TryTakeAsync(CancellationToken cancellationToken)
+        {
+            // Synchronous when the data connection is free and the lease is taken (every start but a queued replica's).
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!manager._dataGate.Wait(0, CancellationToken.None))
+                {
+                    return TryTakeWaitingAsync(cancellationToken);
+                }
+            }
+            catch (Exception exception)
+            {
+                return CompletedTasks.Failed<LeaseAttempt>(exception);
+            }
+
+            return TryTakeHoldingGate(cancellationToken);
+        }
+
+        private async Task<LeaseAttempt> TryTakeWaitingAsync(CancellationToken cancellationToken)
         {
             await manager._dataGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await TryTakeHoldingGate(cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>The attempt with the data gate held; the gate is released when the task completes.</summary>
+        private Task<LeaseAttempt> TryTakeHoldingGate(CancellationToken cancellationToken) =>
+            manager.ReleasingDataGate(TryTakeOnDataConnection(cancellationToken));
+
+        private Task<LeaseAttempt> TryTakeOnDataConnection(CancellationToken cancellationToken)
+        {
             try
             {
                 var connection = manager.GetDataConnection();
-                if (!manager._holdsDbLock)
+                if (!manager._holdsDbLock && !IsAutocommit(connection))
                 {
-                    await manager.ThrowIfTransactionOpenAsync(connection, "take the migration lease").ConfigureAwait(false);
+                    // A transaction a migration left open: rolled back, and the attempt fails.
+                    return RollBackAndThrowAsync(connection);
                 }
 
                 // Synchronous, as Microsoft.Data.Sqlite's async methods are anyway.
@@ -33,19 +63,38 @@ public sealed partial class SqliteMigrationManager
                     take.CommandTimeout = 1;
                     if (take.ExecuteScalar() is long expiresAtMs)
                     {
-                        return new LeaseAttempt(true, new LeaseHolder(manager.OwnerId, FromUnixMs(expiresAtMs)));
+                        return Task.FromResult(new LeaseAttempt(true, new LeaseHolder(manager.OwnerId, FromUnixMs(expiresAtMs))));
                     }
                 }
 
+                return HeldByAnotherAsync(connection, cancellationToken);
+            }
+            catch (SqliteException e) when (IsBusy(e))
+            {
+                return Task.FromResult(new LeaseAttempt(false, null, Busy: true));
+            }
+            catch (Exception exception)
+            {
+                return CompletedTasks.Failed<LeaseAttempt>(exception);
+            }
+        }
+
+        private async Task<LeaseAttempt> RollBackAndThrowAsync(SqliteConnection connection)
+        {
+            await manager.RollBackAndThrowAsync(connection, "take the migration lease").ConfigureAwait(false);
+            throw new UnreachableException();
+        }
+
+        // Not taken: the attempt says who holds the lease.
+        private async Task<LeaseAttempt> HeldByAnotherAsync(SqliteConnection connection, CancellationToken cancellationToken)
+        {
+            try
+            {
                 return new LeaseAttempt(false, await manager.ReadLeaseAsync(connection, cancellationToken).ConfigureAwait(false));
             }
             catch (SqliteException e) when (IsBusy(e))
             {
                 return new LeaseAttempt(false, null, Busy: true);
-            }
-            finally
-            {
-                manager._dataGate.Release();
             }
         }
 
@@ -92,7 +141,42 @@ public sealed partial class SqliteMigrationManager
         /// cancelled run releases the lease while the migration returns): then on the lease connection, waiting while the
         /// migration's transaction holds the write lock.
         /// </remarks>
-        public async Task<bool> TryReleaseAsync(CancellationToken cancellationToken)
+        public Task<bool> TryReleaseAsync(CancellationToken cancellationToken)
+        {
+            // Synchronous on the data connection when it is free and no transaction is left on it (every run that ends
+            // with its migrations done).
+            if (Volatile.Read(ref manager._migrationMayRun) || cancellationToken.IsCancellationRequested || !manager._dataGate.Wait(0, CancellationToken.None))
+            {
+                return TryReleaseCoreAsync(cancellationToken);
+            }
+
+            try
+            {
+                try
+                {
+                    var connection = manager.GetDataConnection();
+                    if (manager._holdsDbLock || IsAutocommit(connection))
+                    {
+                        using var release = manager.CreateOwnedCommand(connection, _sql.Release);
+                        release.CommandTimeout = 1;
+                        return release.ExecuteNonQuery() == 1 ? CompletedTasks.True : CompletedTasks.False;
+                    }
+                }
+                finally
+                {
+                    manager._dataGate.Release();
+                }
+
+                // A transaction a migration left open: the general path ends it first.
+                return TryReleaseCoreAsync(cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                return CompletedTasks.Failed<bool>(exception);
+            }
+        }
+
+        private async Task<bool> TryReleaseCoreAsync(CancellationToken cancellationToken)
         {
             var onLeaseConnection = Volatile.Read(ref manager._migrationMayRun);
             var gate = onLeaseConnection ? manager._leaseGate : manager._dataGate;

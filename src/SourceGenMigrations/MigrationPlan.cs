@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace SourceGenMigrations;
@@ -127,33 +128,42 @@ public sealed partial class MigrationPlan
             var status = statuses[i];
             if (status.Order < 0 || !MigrationStatusText.IsDefined(status.Status))
             {
-                throw new MigrationException(
-                    $"the persisted status with order {Format(status.Order)} is invalid",
-                    status.Order,
-                    new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
+                ThrowInvalid(status);
             }
 
             sorted &= i == 0 || statuses[i - 1].Order < status.Order;
         }
 
-        IReadOnlyList<PersistedStatus> ascending = statuses;
-        if (!sorted)
-        {
-            var copy = statuses.ToArray();
-            Array.Sort(copy, static (left, right) => left.Order.CompareTo(right.Order));
-            ascending = copy;
-        }
-
+        // The rare paths live in methods of their own: a start compiles only what it runs (issue 14).
+        var ascending = sorted ? statuses : SortedCopy(statuses);
         for (var i = 1; i < ascending.Count; i++)
         {
             if (ascending[i].Order == ascending[i - 1].Order)
             {
-                throw new MigrationException($"found two persisted statuses with order {Format(ascending[i].Order)}", ascending[i].Order, innerException: null);
+                ThrowTwice(ascending[i].Order);
             }
         }
 
         return ascending;
     }
+
+    private static PersistedStatus[] SortedCopy(IReadOnlyList<PersistedStatus> statuses)
+    {
+        var copy = statuses.ToArray();
+        Array.Sort(copy, static (left, right) => left.Order.CompareTo(right.Order));
+        return copy;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowInvalid(PersistedStatus status) =>
+        throw new MigrationException(
+            $"the persisted status with order {Format(status.Order)} is invalid",
+            status.Order,
+            new InvalidDataException($"A persisted status needs an order of zero or more and a status of {MigrationStatusText.Pending}, {MigrationStatusText.Started}, {MigrationStatusText.Failed} or {MigrationStatusText.Completed}; found order {Format(status.Order)} with status {((int)status.Status).ToString(CultureInfo.InvariantCulture)}."));
+
+    [DoesNotReturn]
+    private static void ThrowTwice(long order) =>
+        throw new MigrationException($"found two persisted statuses with order {Format(order)}", order, innerException: null);
 
     /// <summary>Walks the registrations against the persisted statuses (step 8), both ascending with unique orders.</summary>
     /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
@@ -216,68 +226,90 @@ public sealed partial class MigrationPlan
         var errors = new List<MigrationException>();
         if (changed is not null)
         {
-            var names = string.Join(", ", changed.Select(static r => $"{Format(r.Order)} ({r.DisplayName})"));
-            errors.Add(new MigrationException(
-                $"found completed SQL migration(s) whose file changed since they ran: {names}",
-                new InvalidDataException(
-                    $"The content of {names} differs from what ran on this database (the checksum stored with its COMPLETED status). A completed migration never runs again, so the edit would never reach this database: put the file back as it was, and add a new migration instead. Nothing was run.")));
-        }
-
-        long[] newer = [];
-        if (unknown is not null)
-        {
-            // Orders above the highest this build knows were applied by a newer build: tolerated when allowed.
-            var highestKnown = sortedRegistrations.Length == 0 ? -1 : sortedRegistrations[^1].Order;
-            var above = unknown.Where(s => s.Order > highestKnown).ToList();
-            var reported = allowNewerMigrations ? unknown.Where(s => s.Order <= highestKnown).ToList() : unknown;
-            if (reported.Count > 0)
-            {
-                errors.Add(new MigrationException(
-                    $"found persisted migration(s) that are not in the registry: {string.Join(", ", reported.Select(static s => Format(s.Order)))}",
-                    UnknownCause(reported, above, highestKnown, allowNewerMigrations)));
-            }
-
-            if (allowNewerMigrations && above.Count > 0)
-            {
-                var breaking = above.Where(static s => s.BreaksOlderBuilds && s.Status != MigrationStatus.Pending).ToList();
-                if (breaking.Count > 0)
-                {
-                    errors.Add(new MigrationException(
-                        $"found persisted migration(s) that break older builds: {string.Join(", ", breaking.Select(Describe))}",
-                        new InvalidOperationException(
-                            $"A newer build applied {string.Join(", ", breaking.Select(Describe))}, marked BreaksOlderBuilds: this build (whose highest migration is {Format(highestKnown)}) cannot run against the database any more, even with {MigrationConfig.AllowNewerMigrationsVariable}=true. Deploy the newer build.")));
-                }
-                else
-                {
-                    newer = above.Select(static s => s.Order).ToArray();
-                }
-            }
+            errors.Add(ChangedFilesError(changed));
         }
 
         // Newer migrations a newer build completed count as completed for the order: this build applies nothing below them.
+        long[] newer = [];
         var latestApplied = latestCompleted;
-        for (var i = 0; i < newer.Length; i++)
+        if (unknown is not null)
         {
-            var order = newer[i];
-            if (unknown!.Exists(s => s.Order == order && s.Status == MigrationStatus.Completed) && !(order < latestApplied))
-            {
-                latestApplied = order;
-            }
+            newer = CheckUnknown(unknown, sortedRegistrations, allowNewerMigrations, errors);
+            latestApplied = LatestApplied(latestCompleted, newer, unknown);
         }
 
         foreach (var entry in entries)
         {
             if (entry.Action == MigrationAction.Run && entry.Order < latestApplied)
             {
-                errors.Add(new MigrationException($"cannot run migrations out of order (found {Format(entry.Order)} but latest completed is {Format(latestApplied.Value)})", entry.Order, innerException: null));
+                errors.Add(OutOfOrderError(entry.Order, latestApplied.Value));
                 break;
             }
         }
 
-        return new MigrationPlan(entries, unknown?.Select(static s => s.Order).ToArray() ?? [], newer, latestCompleted, errors)
+        return unknown is null
+            ? new MigrationPlan(entries, [], newer, latestCompleted, errors)
+            : new MigrationPlan(entries, unknown.Select(static s => s.Order).ToArray(), newer, latestCompleted, errors) { UnknownStatuses = unknown };
+    }
+
+    private static MigrationException OutOfOrderError(long order, long latestApplied) =>
+        new($"cannot run migrations out of order (found {Format(order)} but latest completed is {Format(latestApplied)})", order, innerException: null);
+
+    private static MigrationException ChangedFilesError(List<MigrationRegistration> changed)
+    {
+        var names = string.Join(", ", changed.Select(static r => $"{Format(r.Order)} ({r.DisplayName})"));
+        return new MigrationException(
+            $"found completed SQL migration(s) whose file changed since they ran: {names}",
+            new InvalidDataException(
+                $"The content of {names} differs from what ran on this database (the checksum stored with its COMPLETED status). A completed migration never runs again, so the edit would never reach this database: put the file back as it was, and add a new migration instead. Nothing was run."));
+    }
+
+    /// <summary>Persisted orders that match no registration: errors, except those above the highest known when allowed.</summary>
+    /// <returns>The newer orders tolerated (none unless <paramref name="allowNewerMigrations"/>).</returns>
+    private static long[] CheckUnknown(List<PersistedStatus> unknown, MigrationRegistration[] sortedRegistrations, bool allowNewerMigrations, List<MigrationException> errors)
+    {
+        // Orders above the highest this build knows were applied by a newer build: tolerated when allowed.
+        var highestKnown = sortedRegistrations.Length == 0 ? -1 : sortedRegistrations[^1].Order;
+        var above = unknown.Where(s => s.Order > highestKnown).ToList();
+        var reported = allowNewerMigrations ? unknown.Where(s => s.Order <= highestKnown).ToList() : unknown;
+        if (reported.Count > 0)
         {
-            UnknownStatuses = (IReadOnlyList<PersistedStatus>?)unknown ?? [],
-        };
+            errors.Add(new MigrationException(
+                $"found persisted migration(s) that are not in the registry: {string.Join(", ", reported.Select(static s => Format(s.Order)))}",
+                UnknownCause(reported, above, highestKnown, allowNewerMigrations)));
+        }
+
+        if (!allowNewerMigrations || above.Count == 0)
+        {
+            return [];
+        }
+
+        var breaking = above.Where(static s => s.BreaksOlderBuilds && s.Status != MigrationStatus.Pending).ToList();
+        if (breaking.Count == 0)
+        {
+            return above.Select(static s => s.Order).ToArray();
+        }
+
+        errors.Add(new MigrationException(
+            $"found persisted migration(s) that break older builds: {string.Join(", ", breaking.Select(Describe))}",
+            new InvalidOperationException(
+                $"A newer build applied {string.Join(", ", breaking.Select(Describe))}, marked BreaksOlderBuilds: this build (whose highest migration is {Format(highestKnown)}) cannot run against the database any more, even with {MigrationConfig.AllowNewerMigrationsVariable}=true. Deploy the newer build.")));
+        return [];
+    }
+
+    private static long? LatestApplied(long? latestCompleted, long[] newer, List<PersistedStatus> unknown)
+    {
+        var latestApplied = latestCompleted;
+        for (var i = 0; i < newer.Length; i++)
+        {
+            var order = newer[i];
+            if (unknown.Exists(s => s.Order == order && s.Status == MigrationStatus.Completed) && !(order < latestApplied))
+            {
+                latestApplied = order;
+            }
+        }
+
+        return latestApplied;
     }
 
     /// <summary>Why persisted orders are unknown, and what to do about the ones a newer build applied.</summary>

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace SourceGenMigrations;
 
 public static partial class MigrationRunner
@@ -26,6 +28,47 @@ public static partial class MigrationRunner
 
         private void ThrowIfFailed(long started, bool planning)
         {
+            // The usual end, no error: the collecting and combining below is not even compiled (issue 14).
+            if (HasErrors())
+            {
+                ThrowFailure(started, planning);
+            }
+
+            var elapsed = ElapsedMilliseconds(started);
+            if (planning)
+            {
+                Log.PlanMade(_logger, elapsed);
+            }
+            else
+            {
+                Log.RunCompleted(_logger, _appliedCount, elapsed);
+            }
+        }
+
+        private bool HasErrors()
+        {
+            if (Volatile.Read(ref _heartbeatError) is not null)
+            {
+                return true;
+            }
+
+            lock (_stepErrors)
+            {
+                if (_stepErrors.Count > 0)
+                {
+                    return true;
+                }
+            }
+
+            lock (_releaseErrors)
+            {
+                return _releaseErrors.Count > 0;
+            }
+        }
+
+        [DoesNotReturn]
+        private void ThrowFailure(long started, bool planning)
+        {
             var errors = new List<MigrationException>();
             lock (_stepErrors)
             {
@@ -51,20 +94,6 @@ public static partial class MigrationRunner
             }
 
             var elapsed = ElapsedMilliseconds(started);
-            if (errors.Count == 0)
-            {
-                if (planning)
-                {
-                    Log.PlanMade(_logger, elapsed);
-                }
-                else
-                {
-                    Log.RunCompleted(_logger, _appliedCount, elapsed);
-                }
-
-                return;
-            }
-
             var failure = MigrationException.Combine(errors);
             Log.RunFailed(_logger, planning ? "plan" : "run", elapsed, failure.Message);
             if (_callerToken.IsCancellationRequested)

@@ -37,7 +37,7 @@ public static partial class MigrationRunner
             }
 
             /// <summary>Stops the heartbeat and releases the migration lock (once), or waits for the release already under way.</summary>
-            public async Task StopAsync()
+            public Task StopAsync()
             {
                 Task? running;
                 lock (_gate)
@@ -49,10 +49,9 @@ public static partial class MigrationRunner
                 _firstBeat.Dispose();
                 if (running is null)
                 {
-                    // Never started: the release runs here, on the run's own thread.
+                    // Never started: the release runs here, on the run's own thread (synchronously when the manager's does).
                     _runCancelled.Dispose();
-                    await _run.ReleaseMigrationLockAsync().ConfigureAwait(false);
-                    return;
+                    return _run.ReleaseMigrationLockAsync();
                 }
 
                 // A heartbeat waiting for its next beat exits inline; a beat in flight is cancelled. Cancel, not
@@ -62,7 +61,7 @@ public static partial class MigrationRunner
 #pragma warning disable CA1849 // Call async methods when in an async method
                 _stopBeating?.Cancel();
 #pragma warning restore CA1849
-                await running.ConfigureAwait(false);
+                return running;
             }
 
             public void Dispose()

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations;
 
@@ -8,18 +9,27 @@ public static partial class MigrationRunner
     private sealed partial class Run
     {
         /// <summary>Steps 7 to 9 under the migration lock: the plan, then PENDING for each migration to run, then each in turn.</summary>
-        private async Task MigrateAsync()
+        /// <remarks>Not an async method: a start with nothing to do compiles no state machine for it (issue 14).</remarks>
+        private Task MigrateAsync()
         {
-            var plan = await ListAndPlanAsync().ConfigureAwait(false);
+            var planning = ListAndPlanAsync();
+            return planning.IsCompletedSuccessfully ? Migrate(planning.Result) : MigrateWhenPlannedAsync(planning);
+        }
+
+        private async Task MigrateWhenPlannedAsync(Task<MigrationPlan?> planning) =>
+            await Migrate(await planning.ConfigureAwait(false)).ConfigureAwait(false);
+
+        private Task Migrate(MigrationPlan? plan)
+        {
             if (plan is null)
             {
-                return;
+                return Task.CompletedTask;
             }
 
             if (plan.Errors.Count > 0)
             {
                 AddStepErrors(plan.Errors);
-                return;
+                return Task.CompletedTask;
             }
 
             if (plan.RunCount == 0)
@@ -31,9 +41,15 @@ public static partial class MigrationRunner
                 }
 
                 Log.NothingToRun(_logger, enabledCount);
-                return;
+                return Task.CompletedTask;
             }
 
+            return MigrateAsync(plan);
+        }
+
+        /// <summary>Step 9: PENDING for each migration to run, then each in turn.</summary>
+        private async Task MigrateAsync(MigrationPlan plan)
+        {
             var toRun = plan.Entries.Where(static entry => entry.Action == MigrationAction.Run).ToArray();
 
             Log.MigrationsToRun(_logger, toRun.Length, toRun[0].Order, toRun[^1].Order);
@@ -62,12 +78,35 @@ public static partial class MigrationRunner
 
         /// <summary>Steps 7 and 8: lists and checks the persisted statuses, then walks the registrations; null on failure.</summary>
         /// <param name="readOnly">Read the statuses through it (a plan that creates nothing) instead of <see cref="IMigrationManager.ListStatusesAsync"/>.</param>
-        private async Task<MigrationPlan?> ListAndPlanAsync(IMigrationOperations? readOnly = null)
+        /// <remarks>Synchronous when the manager's read is (SQLite): no state machine on a start with nothing to do.</remarks>
+        private Task<MigrationPlan?> ListAndPlanAsync(IMigrationOperations? readOnly = null)
+        {
+            Task<IReadOnlyList<PersistedStatus>> listing;
+            try
+            {
+                listing = readOnly is null ? _manager.ListStatusesAsync(RunToken) : readOnly.ReadStatusesAsync(RunToken);
+            }
+            catch (Exception exception)
+            {
+                listing = CompletedTasks.Failed<IReadOnlyList<PersistedStatus>>(exception);
+            }
+
+            return listing.IsCompleted ? Task.FromResult(Plan(listing, readOnly)) : PlanWhenListedAsync(listing, readOnly);
+        }
+
+        private async Task<MigrationPlan?> PlanWhenListedAsync(Task<IReadOnlyList<PersistedStatus>> listing, IMigrationOperations? readOnly)
+        {
+            await ((Task)listing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return Plan(listing, readOnly);
+        }
+
+        /// <summary>Steps 7 and 8 once <paramref name="listing"/> completed.</summary>
+        private MigrationPlan? Plan(Task<IReadOnlyList<PersistedStatus>> listing, IMigrationOperations? readOnly)
         {
             IReadOnlyList<PersistedStatus> statuses;
             try
             {
-                statuses = await (readOnly is null ? _manager.ListStatusesAsync(RunToken) : readOnly.ReadStatusesAsync(RunToken)).ConfigureAwait(false)
+                statuses = listing.GetAwaiter().GetResult()
                     ?? throw new InvalidOperationException($"{(readOnly is null ? nameof(IMigrationManager.ListStatusesAsync) : nameof(IMigrationOperations.ReadStatusesAsync))} returned null.");
             }
             catch (Exception exception)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations;
 
@@ -42,28 +43,74 @@ public static partial class MigrationRunner
 
         private CancellationToken RunToken => _runSource.Token;
 
-        // Step 3: the run's deadline (in the constructor), then steps 4 to 10.
-        public async Task ExecuteAsync()
+        // Step 3: the run's deadline (in the constructor), then steps 4 to 10. Not an async method: a run whose steps all
+        // complete synchronously (a start with nothing to do, on SQLite) compiles no state machine (issue 14).
+        public Task ExecuteAsync()
         {
-            using var activity = Telemetry.StartRun(Telemetry.RunSpan, _registrations.Length);
+            var activity = Telemetry.StartRun(Telemetry.RunSpan, _registrations.Length);
+            var started = 0L;
+            Task<bool> dbLock;
             try
             {
-                var started = _time.GetTimestamp();
+                started = _time.GetTimestamp();
                 Log.RunStarting(_logger, _registrations.Length);
-                if (await RunDbLockPhaseAsync().ConfigureAwait(false))
-                {
-                    await RunMigrationLockPhaseAsync().ConfigureAwait(false);
-                }
-
-                ThrowIfFailed(started, planning: false);
+                dbLock = RunDbLockPhaseAsync();
             }
             catch (Exception exception)
             {
-                Telemetry.RunFailed(activity, _appliedCount, exception);
-                throw;
+                return Executed(activity, CompletedTasks.Failed(exception), started);
             }
 
-            Telemetry.RunCompleted(activity, _appliedCount);
+            if (!dbLock.IsCompletedSuccessfully)
+            {
+                return ExecuteAsync(activity, dbLock, started);
+            }
+
+            var running = dbLock.Result ? Started(RunMigrationLockPhaseAsync) : Task.CompletedTask;
+            return running.IsCompleted ? Executed(activity, running, started) : ExecutedAsync(activity, running, started);
+        }
+
+        private async Task ExecuteAsync(Telemetry.Span activity, Task<bool> dbLock, long started)
+        {
+            Task running;
+            try
+            {
+                running = await dbLock.ConfigureAwait(false) ? Started(RunMigrationLockPhaseAsync) : Task.CompletedTask;
+                await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            catch (Exception exception)
+            {
+                running = CompletedTasks.Failed(exception);
+            }
+
+            await Executed(activity, running, started).ConfigureAwait(false);
+        }
+
+        private async Task ExecutedAsync(Telemetry.Span activity, Task running, long started)
+        {
+            await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Executed(activity, running, started).ConfigureAwait(false);
+        }
+
+        /// <summary>The run's end once <paramref name="running"/> completed: its errors thrown (in the task), telemetry closed.</summary>
+        private Task Executed(Telemetry.Span activity, Task running, long started)
+        {
+            using (activity)
+            {
+                try
+                {
+                    running.GetAwaiter().GetResult();
+                    ThrowIfFailed(started, planning: false);
+                }
+                catch (Exception exception)
+                {
+                    Telemetry.RunFailed(activity, _appliedCount, exception);
+                    return CompletedTasks.Failed(exception);
+                }
+
+                Telemetry.RunCompleted(activity, _appliedCount);
+                return Task.CompletedTask;
+            }
         }
 
         public async Task<MigrationPlan> PlanAsync()

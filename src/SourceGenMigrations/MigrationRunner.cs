@@ -1,4 +1,5 @@
 using System.Globalization;
+using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations;
 
@@ -19,16 +20,26 @@ public static partial class MigrationRunner
     /// <exception cref="ArgumentException">Two registrations share an order.</exception>
     /// <exception cref="MigrationException">The run failed; the message is "&lt;step&gt;: &lt;innermost cause&gt;" (several joined with "; "), the cause is inside.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; the run's errors, if any, are inside.</exception>
-    public static async Task RunAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task RunAsync(IMigrationManager manager, IReadOnlyList<MigrationRegistration> registrations, MigrationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(manager);
-        var sorted = SortAndCheck(registrations);
-        options ??= new MigrationOptions();
-        var config = GetConfig(options.ConfigProvider);
-        cancellationToken.ThrowIfCancellationRequested();
+        // Not an async method: a run that completes synchronously (a start with nothing to do, on SQLite) compiles no
+        // state machine here. Every failure still comes back in the task, as from an async method.
+        Run run;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(manager);
+            var sorted = SortAndCheck(registrations);
+            options ??= new MigrationOptions();
+            var config = GetConfig(options.ConfigProvider);
+            cancellationToken.ThrowIfCancellationRequested();
+            run = new Run(manager, sorted, config, options, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed(exception);
+        }
 
-        using var run = new Run(manager, sorted, config, options, cancellationToken);
-        await run.ExecuteAsync().ConfigureAwait(false);
+        return CompletedTasks.DisposeWhenDone(run, run.ExecuteAsync());
     }
 
     /// <summary>
@@ -75,7 +86,7 @@ public static partial class MigrationRunner
         var sorted = new MigrationRegistration[registrations.Count];
         for (var i = 0; i < sorted.Length; i++)
         {
-            sorted[i] = registrations[i] ?? throw new ArgumentNullException(nameof(registrations), $"The registration at index {i.ToString(CultureInfo.InvariantCulture)} is null.");
+            sorted[i] = registrations[i] ?? throw NullRegistration(i, nameof(registrations));
         }
 
         // The generated table is sorted already: one pass tells, and saves the sort on every service start.
@@ -88,14 +99,19 @@ public static partial class MigrationRunner
         {
             if (sorted[i].Order == sorted[i - 1].Order)
             {
-                throw new ArgumentException(
-                    $"Two registrations share the order {sorted[i].Order.ToString(CultureInfo.InvariantCulture)}: '{sorted[i - 1].DisplayName}' and '{sorted[i].DisplayName}'. Orders must be unique, disabled registrations included.",
-                    nameof(registrations));
+                throw SharedOrder(sorted[i - 1], sorted[i], nameof(registrations));
             }
         }
 
         return sorted;
     }
+
+    // The messages are built apart from the checks: a start compiles only what it runs (issue 14).
+    private static ArgumentNullException NullRegistration(int index, string paramName) =>
+        new(paramName, $"The registration at index {index.ToString(CultureInfo.InvariantCulture)} is null.");
+
+    private static ArgumentException SharedOrder(MigrationRegistration first, MigrationRegistration second, string paramName) =>
+        new($"Two registrations share the order {second.Order.ToString(CultureInfo.InvariantCulture)}: '{first.DisplayName}' and '{second.DisplayName}'. Orders must be unique, disabled registrations included.", paramName);
 
     /// <summary>
     /// The registrations the manager's database runs: those for every database, and those written for its

@@ -28,8 +28,9 @@ namespace SourceGenMigrations.Sqlite;
 /// held waits, polling every <see cref="SqliteMigrationManagerOptions.PollInterval"/>: replicas queue, they do not fail;
 /// a runner that finds the database busy (another runner's migration holds its write lock) counts the lease as held.</para>
 /// <para><b>Unit of work</b> (<see cref="ITransactionalMigrationManager"/>): a transactional migration runs inside a
-/// <c>BEGIN IMMEDIATE</c> transaction on the data connection that also writes its <c>STARTED</c> and <c>COMPLETED</c>
-/// statuses and extends the lease; a failure, a cancellation or a crash rolls back all of it. The transaction is begun
+/// <c>BEGIN IMMEDIATE</c> transaction on the data connection, which first reads that the migration is not
+/// <c>COMPLETED</c> and the lease is this runner's (nothing is written before the migration runs) and at the end writes
+/// its <c>COMPLETED</c> status and extends the lease; a failure, a cancellation or a crash rolls back all of it. The transaction is begun
 /// with SQL, so Microsoft.Data.Sqlite does not track it: every command made on the served connection
 /// (<c>CreateCommand()</c>, <c>new SqliteCommand(sql, connection)</c>) joins it with nothing to set, and there is no
 /// <see cref="DbTransaction"/> object to serve. While it runs it holds the database's write lock: no other process can

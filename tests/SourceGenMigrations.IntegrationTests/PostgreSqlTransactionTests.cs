@@ -148,6 +148,43 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
     }
 
     [DbFact]
+    public async Task With_npgsql_auto_preparation_on_the_units_of_work_apply_each_migration_once_and_a_failure_keeps_nothing()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        await db.CreateSideEffectTableAsync();
+        var failSeven = true;
+        var registrations = Enumerable.Range(1, 10).Select(order => new MigrationRegistration(order, async (context, ct) =>
+        {
+            await DbTarget.InsertSideEffectAsync(context, ct);
+            if (order == 7 && failSeven)
+            {
+                throw new InvalidOperationException("seven fails once");
+            }
+        })).ToArray();
+
+        // As the package README recommends for direct connections: Npgsql prepares the manager's statements after two uses.
+        var preparing = db.ConnectionString + ";Max Auto Prepare=20;Auto Prepare Min Usages=2";
+        await using (var manager = PostgresTarget.CreateManager(preparing, settings: null))
+        {
+            await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.RunAsync(manager, registrations, Options(heartbeatMilliseconds: 60_000)));
+        }
+
+        Assert.Equal("FAILED", (await db.StatusesAsync())[7]);
+        Assert.Equal(0, await db.SideEffectCountAsync(7));
+        failSeven = false;
+        await using (var manager = PostgresTarget.CreateManager(preparing, settings: null))
+        {
+            await MigrationRunner.RunAsync(manager, registrations, Options(heartbeatMilliseconds: 60_000));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 10).ToDictionary(order => (long)order, _ => "COMPLETED"), await db.StatusesAsync());
+        for (var order = 1; order <= 10; order++)
+        {
+            Assert.Equal(1, await db.SideEffectCountAsync(order));
+        }
+    }
+
+    [DbFact]
     public async Task A_transaction_begun_for_a_migration_that_does_not_come_is_rolled_back_when_another_comes_or_the_run_ends()
     {
         await using var db = await PostgresTarget.CreateAsync();

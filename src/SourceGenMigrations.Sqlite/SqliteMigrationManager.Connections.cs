@@ -306,7 +306,7 @@ public sealed partial class SqliteMigrationManager
 
         public SqliteCommand Commit => _commit ??= Prepare("COMMIT;");
 
-        /// <summary><c>$order</c> (owner bound): the migration's status (null without a row), and 1 when the lease is this owner's.</summary>
+        /// <summary><c>$order</c> (owner bound): the migration's status (null without a row), and the milliseconds left on the lease when it is this owner's (null when not).</summary>
         public SqliteCommand BeginCheck => _beginCheck ??= Prepare(sql.BeginCheck, ("$order", SqliteType.Integer, null), ("$owner", SqliteType.Text, ownerId));
 
         public SqliteCommand List => _list ??= Prepare(sql.List);

@@ -46,7 +46,7 @@ public sealed partial class SqliteMigrationManager
             List = CompactStatusList.Sql(statusTable);
             ListRows = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} = 1, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} = 1 THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {statusTable} ORDER BY {StatusTableSchema.Order};";
             StatusOf = $"SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $order;";
-            BeginCheck = $"SELECT (SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $order), EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner);";
+            BeginCheck = $"SELECT (SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $order), (SELECT expires_at_ms - {NowMs} FROM {lockTable} WHERE lock_id = 1 AND owner_id = $owner);";
             Persist =
                 $"""
                 INSERT INTO {statusTable} ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.AppliedBy})
@@ -111,7 +111,7 @@ public sealed partial class SqliteMigrationManager
 
         public string StatusOf { get; }
 
-        /// <summary>What a transactional migration's begin reads: its status (null without a row) and whether the lease is <c>$owner</c>'s (1 or 0).</summary>
+        /// <summary>What a transactional migration's begin reads: its status (null without a row) and the milliseconds left on the lease when it is <c>$owner</c>'s (null when it is not).</summary>
         public string BeginCheck { get; }
 
         public string Persist { get; }

@@ -35,7 +35,7 @@ namespace SourceGenMigrations.Sqlite;
 /// (<c>CreateCommand()</c>, <c>new SqliteCommand(sql, connection)</c>) joins it with nothing to set, and there is no
 /// <see cref="DbTransaction"/> object to serve. While it runs it holds the database's write lock: no other process can
 /// take the lease or write the row, and the heartbeat counts the lease as kept by that transaction (whose commit extends
-/// it), so a migration may run longer than the lease.</para>
+/// it unless it was extended within the last tenth of the lease), so a migration may run longer than the lease.</para>
 /// <para><b>Time</b>: lease times are Unix milliseconds read from SQLite's own clock (<c>julianday('now')</c>, UTC),
 /// computed inside the statements. SQLite is an embedded database: every runner sharing a file runs on the same
 /// machine, so they all read the same clock, and no value computed in .NET (and no injected test clock) can disagree with it.</para>

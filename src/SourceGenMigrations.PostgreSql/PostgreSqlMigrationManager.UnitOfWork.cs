@@ -187,9 +187,7 @@ public sealed partial class PostgreSqlMigrationManager
             {
                 // The previous migration's commit began this one's transaction and read its checks in the same round trip.
                 Connection = idle.Connection;
-                Transaction = begun.Transaction;
-                _transactionId = begun.TransactionId;
-                return Outcome(begun.Status, begun.LeaseIsOurs);
+                return Take(begun);
             }
 
             if (idle is not null && !await RollBackBegunAsync(idle.Begun).ConfigureAwait(false))
@@ -198,7 +196,6 @@ public sealed partial class PostgreSqlMigrationManager
                 idle = null;
             }
 
-            var sql = manager._sql;
             if (!Migration.Transactional)
             {
                 // Nothing of this manager's stays in a transaction beside it (the kept connection has none now).
@@ -218,13 +215,31 @@ public sealed partial class PostgreSqlMigrationManager
 
             Connection = idle?.Connection ?? await manager.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             Transaction = await Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var begin = new NpgsqlCommand(sql.BeginInTransaction, Connection, Transaction);
-            begin.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
-            begin.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            await using var begin = new NpgsqlBatch(Connection, Transaction);
+            begin.BatchCommands.Add(ChecksOf(Migration.Order));
             await using var reader = await begin.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            _transactionId = reader.GetInt64(0);
-            return Outcome(reader.IsDBNull(1) ? null : reader.GetString(1), leaseIsOurs: reader.GetBoolean(2));
+            return Take(ReadChecks(Transaction, Migration.Order, reader));
+        }
+
+        /// <summary>The checks of a transactional migration's begin, read in its transaction: transaction id, status, whether the lease is ours.</summary>
+        private NpgsqlBatchCommand ChecksOf(long order)
+        {
+            var check = new NpgsqlBatchCommand(manager._sql.BeginInTransaction);
+            check.Parameters.Add(new NpgsqlParameter<long> { TypedValue = order });
+            check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
+            return check;
+        }
+
+        private static BegunTransaction ReadChecks(NpgsqlTransaction transaction, long order, NpgsqlDataReader reader) =>
+            new(transaction, order, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2));
+
+        /// <summary>This migration's transaction, begun with its checks read: what they allow.</summary>
+        private StatusWriteOutcome Take(BegunTransaction begun)
+        {
+            Transaction = begun.Transaction;
+            _transactionId = begun.TransactionId;
+            return Outcome(begun.Status, begun.LeaseIsOurs);
         }
 
         public override async Task<StatusWriteOutcome> CompleteAsync(CancellationToken cancellationToken)
@@ -255,10 +270,7 @@ public sealed partial class PostgreSqlMigrationManager
             if (next is not null)
             {
                 batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-                var check = new NpgsqlBatchCommand(manager._sql.BeginInTransaction);
-                check.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.Order });
-                check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
-                batch.BatchCommands.Add(check);
+                batch.BatchCommands.Add(ChecksOf(next.Order));
             }
 
             try
@@ -282,8 +294,7 @@ public sealed partial class PostgreSqlMigrationManager
                     // the server has answered COMMIT, Npgsql has set its statement type).
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                     await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    _begunForNext = new BegunTransaction(
-                        Transaction!, next.Order, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetBoolean(2));
+                    _begunForNext = ReadChecks(Transaction!, next.Order, reader);
                 }
                 catch (NpgsqlException) when (commit.StatementType != StatementType.Unknown)
                 {

@@ -63,10 +63,11 @@ public sealed partial class PostgreSqlMigrationManager
                 VALUES ($1, $2, clock_timestamp(), $3)
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetColumns}
                 """;
-            Pending =
+            PendingInsert =
+                $"INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy}) VALUES ";
+            PendingConflict =
                 $"""
-                INSERT INTO {statusTable} AS s ({StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.UpdatedAt}, {StatusTableSchema.Name}, {StatusTableSchema.AppliedBy})
-                VALUES ($1, '{MigrationStatusText.Pending}', clock_timestamp(), $2, $3)
+
                 ON CONFLICT ({StatusTableSchema.Order}) DO UPDATE SET {SetNamedColumns}
                 WHERE s.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}'
                 """;
@@ -153,7 +154,31 @@ public sealed partial class PostgreSqlMigrationManager
 
         public string Persist { get; }
 
-        public string Pending { get; }
+        /// <summary>
+        /// The PENDING upsert of <paramref name="rows"/> migrations as one statement (<c>$1</c> order, <c>$2</c> name,
+        /// <c>$3</c> applied_by for the first row, <c>$4</c>… for the next): parsed and planned once, not once per migration.
+        /// </summary>
+        public string Pending(int rows)
+        {
+            const string Row = "'" + MigrationStatusText.Pending + "', clock_timestamp(), ";
+            var sql = new System.Text.StringBuilder(PendingInsert.Length + PendingConflict.Length + (rows * 64));
+            sql.Append(PendingInsert);
+            for (var row = 0; row < rows; row++)
+            {
+                var first = (row * PendingParametersPerRow) + 1;
+                sql.Append(row == 0 ? "(" : ", (").Append('$').Append(first).Append("::bigint, ").Append(Row)
+                    .Append('$').Append(first + 1).Append("::text, $").Append(first + 2).Append("::text)");
+            }
+
+            return sql.Append(PendingConflict).ToString();
+        }
+
+        /// <summary>The parameters of one migration in <see cref="Pending"/>: order, name, applied_by.</summary>
+        private const int PendingParametersPerRow = 3;
+
+        private string PendingInsert { get; }
+
+        private string PendingConflict { get; }
 
         public string WriteFenced { get; }
 

@@ -5,10 +5,13 @@ namespace SourceGenMigrations.PostgreSql;
 
 public sealed partial class PostgreSqlMigrationManager
 {
+    // Rows of one PENDING statement: 3,000 parameters, well below PostgreSQL's 65,535.
+    private const int PendingRowsPerStatement = 1000;
+
     private Session? _currentSession;
 
     /// <inheritdoc/>
-    /// <remarks>One batch of upserts (one round trip), which PostgreSQL runs as one implicit transaction: one commit.</remarks>
+    /// <remarks>One multi-row upsert per 1,000 migrations, sent as one batch (one round trip), which PostgreSQL runs as one implicit transaction: one commit.</remarks>
     public async Task PersistPendingAsync(IReadOnlyList<MigrationDescriptor> migrations, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
@@ -19,13 +22,21 @@ public sealed partial class PostgreSqlMigrationManager
             return;
         }
 
+        // One statement per chunk of rows (a statement takes at most 65,535 parameters): PostgreSQL parses and plans it once,
+        // where a statement per migration cost a parse and a plan each (none is prepared: see the package README).
         await using var batch = _dataSource.CreateBatch();
-        foreach (var migration in migrations)
+        for (var start = 0; start < migrations.Count; start += PendingRowsPerStatement)
         {
-            var command = new NpgsqlBatchCommand(_sql.Pending);
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = migration.Order });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(OwnerId, migration) });
+            var rows = Math.Min(PendingRowsPerStatement, migrations.Count - start);
+            var command = new NpgsqlBatchCommand(_sql.Pending(rows));
+            for (var i = start; i < start + rows; i++)
+            {
+                var migration = migrations[i];
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = migration.Order });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Name });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(OwnerId, migration) });
+            }
+
             batch.BatchCommands.Add(command);
         }
 

@@ -148,6 +148,28 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
     }
 
     [DbFact]
+    public async Task The_runs_pending_statuses_are_one_statement_per_thousand_migrations_in_one_round_trip()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        var commands = new CommandRecorder();
+        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
+        builder.UseLoggerFactory(commands);
+        await using var dataSource = builder.Build();
+        var registrations = Enumerable.Range(1, 1001).Select(order => new MigrationRegistration(order, static (_, _) => Task.CompletedTask)).ToArray();
+        await using (var manager = new PostgreSqlMigrationManager(dataSource))
+        {
+            await MigrationRunner.RunAsync(manager, registrations, Options(heartbeatMilliseconds: 60_000));
+        }
+
+        // One batch (one round trip, one commit) of two multi-row upserts: 1,000 rows and 1.
+        var pending = Assert.Single(commands.Executed, text => text.Contains("'PENDING'", StringComparison.Ordinal));
+        Assert.Equal(2, pending.Split("INSERT INTO").Length - 1);
+        Assert.Contains("$3000::text)", pending, StringComparison.Ordinal);
+        Assert.DoesNotContain("$3001", pending, StringComparison.Ordinal);
+        Assert.Equal(1001, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE status = 'COMPLETED' AND name IS NOT NULL"));
+    }
+
+    [DbFact]
     public async Task With_npgsql_auto_preparation_on_the_units_of_work_apply_each_migration_once_and_a_failure_keeps_nothing()
     {
         await using var db = await PostgresTarget.CreateAsync();

@@ -11,4 +11,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LogEventIds.PostgreSql + 2, Level = LogLevel.Debug, Message = "Took the database lock (advisory lock {Key}, transaction-scoped) on {DataSource}")]
     public static partial void DbLockTaken(ILogger logger, long key, string dataSource);
+
+    [LoggerMessage(EventId = LogEventIds.PostgreSql + 3, Level = LogLevel.Information, Message = "Created the functions {Schema}.{ChecksFunction} and {Schema}.{CompleteFunction} (a migration's checks and its COMPLETED, with plans PostgreSQL keeps per session)")]
+    public static partial void FunctionsCreated(ILogger logger, string schema, string checksFunction, string completeFunction);
 }

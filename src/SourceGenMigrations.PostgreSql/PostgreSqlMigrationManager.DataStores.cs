@@ -13,6 +13,10 @@ public sealed partial class PostgreSqlMigrationManager
     private readonly SemaphoreSlim _dbLockGate = new(1, 1);
     private (NpgsqlConnection Connection, NpgsqlTransaction Transaction)? _dbLock;
 
+    // Whether this manager's EnsureDataStoresAsync found or created the functions of the units of work (in a transaction
+    // that a failed commit would undo: the run stops then). Until it did, the units send the statements themselves.
+    private volatile bool _functionsCreated;
+
     /// <inheritdoc/>
     /// <remarks>
     /// Begins a transaction and takes <c>pg_try_advisory_xact_lock</c>; while another runner holds it, rolls back and
@@ -86,7 +90,8 @@ public sealed partial class PostgreSqlMigrationManager
     /// missing, the two tables (<c>IF NOT EXISTS</c>), and adds the columns a table of the first release lacks (the
     /// migration's name, who applied it, and room for later releases; all nullable, so replicas of the first release keep
     /// writing during a rolling upgrade). The catalog is read first; an <c>ALTER</c> runs only when a column is missing,
-    /// under a lock timeout of 10 s.
+    /// under a lock timeout of 10 s. Creates the two PL/pgSQL functions of the units of work when missing
+    /// (<c>{status table}_checks_v1</c> and <c>{status table}_complete_v1</c>, in the same schema).
     /// </remarks>
     public async Task EnsureDataStoresAsync(CancellationToken cancellationToken)
     {
@@ -114,6 +119,7 @@ public sealed partial class PostgreSqlMigrationManager
         }
 
         var columns = new List<string>();
+        bool functionsExist;
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
             if (!schemaExists)
@@ -126,19 +132,45 @@ public sealed partial class PostgreSqlMigrationManager
             var columnsCommand = new NpgsqlBatchCommand(_sql.StatusColumns);
             columnsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.StatusTableRegClass });
             batch.BatchCommands.Add(columnsCommand);
+            var functionsCommand = new NpgsqlBatchCommand(_sql.FunctionsExist);
+            functionsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _schemaName });
+            functionsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.ChecksFunctionName });
+            functionsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.ChecksFunctionBody });
+            functionsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.CompleteFunctionName });
+            functionsCommand.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.CompleteFunctionBody });
+            batch.BatchCommands.Add(functionsCommand);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 columns.Add(reader.GetString(0));
             }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            functionsExist = reader.GetInt32(0) == 2;
         }
 
         var missing = StatusTableSchema.MissingColumns(columns);
-        if (missing.Count == 0)
+        if (missing.Count > 0)
         {
-            return;
+            await AddColumnsAsync(connection, transaction, missing, cancellationToken).ConfigureAwait(false);
         }
 
+        if (!functionsExist)
+        {
+            // Only where they are missing or differ (a new database, one of an earlier release): CREATE OR REPLACE writes the catalog.
+            await using var create = new NpgsqlBatch(connection, transaction);
+            create.BatchCommands.Add(new NpgsqlBatchCommand(_sql.CreateChecksFunction));
+            create.BatchCommands.Add(new NpgsqlBatchCommand(_sql.CreateCompleteFunction));
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            Log.FunctionsCreated(_logger, _schemaName, _sql.ChecksFunctionName, _sql.CompleteFunctionName);
+        }
+
+        _functionsCreated = true;
+    }
+
+    private async Task AddColumnsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<(string Column, StatusColumnKind Kind)> missing, CancellationToken cancellationToken)
+    {
         var alter = _sql.AlterStatusTable + string.Join(", ", missing.Select(static c => "ADD COLUMN IF NOT EXISTS " + c.Column + " " + Statements.TypeName(c.Kind)));
         await using (var upgrade = new NpgsqlBatch(connection, transaction))
         {

@@ -123,7 +123,72 @@ public sealed partial class PostgreSqlMigrationManager
                 SELECT (SELECT {StatusTableSchema.Status} FROM {statusTable} WHERE {StatusTableSchema.Order} = $1),
                     EXISTS (SELECT 1 FROM {lockTable} WHERE lock_id = 1 AND owner_id = $2)
                 """;
+
+            // The two statements of every transactional migration, also as PL/pgSQL functions created with the tables:
+            // PL/pgSQL keeps a statement's plan for the server session, whatever client or pooler calls it, where the
+            // statements themselves are parsed and planned on every migration (the manager prepares nothing: PgBouncer's
+            // transaction pooling cannot carry prepared statements). Same parameters, same results, same fence (the
+            // division by zero). Versioned names: a later release that changes a body creates a new function, and
+            // replicas of this one keep calling theirs during a rolling upgrade.
+            ChecksFunctionName = FunctionName(statusTableName, "_checks_v1");
+            CompleteFunctionName = FunctionName(statusTableName, "_complete_v1");
+            var checksFunction = schema + "." + ManagerValidation.Quote(ChecksFunctionName);
+            var completeFunction = schema + "." + ManagerValidation.Quote(CompleteFunctionName);
+            // The bodies are compared with the catalog's (pg_proc.prosrc): a function of that name with another body (another
+            // lock table, an edited copy) is replaced, never trusted.
+            ChecksFunctionBody =
+                $"""
+
+                BEGIN
+                    {BeginInTransaction} INTO transaction_id, migration_status, lease_is_ours;
+                END
+
+                """;
+            CompleteFunctionBody =
+                $"""
+
+                DECLARE fenced integer;
+                BEGIN
+                    {CompleteInTransaction} INTO fenced;
+                    RETURN fenced;
+                END
+
+                """;
+            CreateChecksFunction =
+                $"CREATE OR REPLACE FUNCTION {checksFunction}(bigint, text, OUT transaction_id bigint, OUT migration_status text, OUT lease_is_ours boolean) LANGUAGE plpgsql AS $sgm${ChecksFunctionBody}$sgm$";
+            CreateCompleteFunction =
+                $"CREATE OR REPLACE FUNCTION {completeFunction}(bigint, text, text, boolean, text, interval, bigint, text) RETURNS integer LANGUAGE plpgsql AS $sgm${CompleteFunctionBody}$sgm$";
+            FunctionsExist =
+                """
+                SELECT count(DISTINCT p.proname)::int FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = $1 AND ((p.proname = $2 AND p.prosrc = $3) OR (p.proname = $4 AND p.prosrc = $5))
+                """;
+            CallChecks = $"SELECT transaction_id, migration_status, lease_is_ours FROM {checksFunction}($1::bigint, $2::text)";
+            CallComplete = $"SELECT {completeFunction}($1::bigint, $2::text, $3::text, $4::boolean, $5::text, $6::interval, $7::bigint, $8::text)";
         }
+
+        /// <summary>The function of <see cref="BeginInTransaction"/>'s checks (unquoted name, in the tables' schema).</summary>
+        public string ChecksFunctionName { get; }
+
+        /// <summary>The function of <see cref="CompleteInTransaction"/> (unquoted name, in the tables' schema).</summary>
+        public string CompleteFunctionName { get; }
+
+        public string ChecksFunctionBody { get; }
+
+        public string CompleteFunctionBody { get; }
+
+        public string CreateChecksFunction { get; }
+
+        public string CreateCompleteFunction { get; }
+
+        /// <summary>How many of the two functions exist with this release's bodies ($1 schema; $2, $3 and $4, $5 name and body of each).</summary>
+        public string FunctionsExist { get; }
+
+        /// <summary><see cref="BeginInTransaction"/> through its function: same parameters, same row.</summary>
+        public string CallChecks { get; }
+
+        /// <summary><see cref="CompleteInTransaction"/> through its function: same parameters, same fence.</summary>
+        public string CallComplete { get; }
 
         /// <summary>The status table, quoted and schema-qualified, as text for <c>to_regclass</c>.</summary>
         public string StatusTableRegClass { get; }
@@ -187,6 +252,29 @@ public sealed partial class PostgreSqlMigrationManager
         public string CompleteInTransaction { get; }
 
         public string StatusAndLease { get; }
+
+        /// <summary>
+        /// <c>{table}{suffix}</c>, or, when that exceeds PostgreSQL's 63 bytes (identifiers are ASCII here), the table
+        /// name cut short and a hash of the whole of it, so that two long table names never share a function.
+        /// </summary>
+        private static string FunctionName(string table, string suffix)
+        {
+            const int MaxIdentifier = 63;
+            if (table.Length + suffix.Length <= MaxIdentifier)
+            {
+                return table + suffix;
+            }
+
+            // FNV-1a: stable across processes and releases (string.GetHashCode is randomised per process).
+            var hash = 2166136261u;
+            foreach (var c in table)
+            {
+                hash = (hash ^ c) * 16777619u;
+            }
+
+            var tag = "_" + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            return table[..(MaxIdentifier - suffix.Length - tag.Length)] + tag + suffix;
+        }
 
         public static string TypeName(StatusColumnKind kind) => kind == StatusColumnKind.Boolean ? "boolean" : "text";
     }

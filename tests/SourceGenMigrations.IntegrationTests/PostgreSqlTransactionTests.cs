@@ -17,6 +17,9 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
+    private static MigrationRegistration[] SideEffects(int count) =>
+        Enumerable.Range(1, count).Select(order => new MigrationRegistration(order, DbTarget.InsertSideEffectAsync)).ToArray();
+
     private static MigrationOptions Options(int heartbeatMilliseconds) => new()
     {
         ConfigProvider = () => new MigrationConfig { HeartbeatIntervalMilliseconds = heartbeatMilliseconds, HeartbeatFailureRetryCount = 0, DeadlineMilliseconds = 120_000, UnlockDeadlineMilliseconds = 10_000 },
@@ -137,8 +140,8 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
         }
 
         // The units' own round trips: the first migration's begin (with its checks), then one per migration: COMPLETED and
-        // COMMIT, and for the next migration BEGIN and its checks.
-        var units = commands.Executed.Where(text => text.Contains("txid_current", StringComparison.Ordinal)).ToList();
+        // COMMIT, and for the next migration BEGIN and its checks (each through its function).
+        var units = commands.Executed.Where(text => text.Contains("_v1\"($1::bigint", StringComparison.Ordinal)).ToList();
         Assert.Equal(6, units.Count);
         Assert.DoesNotContain("COMMIT", units[0], StringComparison.Ordinal);
         Assert.All(units.Skip(1).Take(4), text => Assert.Contains(", COMMIT, BEGIN, ", text, StringComparison.Ordinal));
@@ -167,6 +170,91 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
         Assert.Contains("$3000::text)", pending, StringComparison.Ordinal);
         Assert.DoesNotContain("$3001", pending, StringComparison.Ordinal);
         Assert.Equal(1001, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE status = 'COMPLETED' AND name IS NOT NULL"));
+    }
+
+    [DbFact]
+    public async Task The_units_of_work_call_functions_made_once_with_the_tables_a_changed_one_is_replaced_and_a_manager_that_did_not_look_sends_the_statements()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        await db.CreateSideEffectTableAsync();
+        const string Functions = "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.proname IN ('migration_status_checks_v1', 'migration_status_complete_v1')";
+        await using (var manager = new PostgreSqlMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(manager, SideEffects(2), Options(heartbeatMilliseconds: 60_000));
+        }
+
+        Assert.Equal(2, await db.CountAsync("SELECT COUNT(*) " + Functions));
+        var made = await db.CountAsync("SELECT sum(p.xmin::text::bigint) " + Functions);
+
+        // The next runs find them in the catalog (no catalog write) and use them: each migration once.
+        var commands = new CommandRecorder();
+        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
+        builder.UseLoggerFactory(commands);
+        await using (var dataSource = builder.Build())
+        await using (var manager = new PostgreSqlMigrationManager(dataSource))
+        {
+            await MigrationRunner.RunAsync(manager, SideEffects(4), Options(heartbeatMilliseconds: 60_000));
+        }
+
+        Assert.Equal(made, await db.CountAsync("SELECT sum(p.xmin::text::bigint) " + Functions));
+        Assert.Equal(2, commands.Executed.Count(text => text.Contains("\"public\".\"migration_status_complete_v1\"($1::bigint", StringComparison.Ordinal)));
+        Assert.DoesNotContain(commands.Executed, text => text.Contains("WITH completed AS", StringComparison.Ordinal));
+
+        // A function of that name with another body (here one that writes nothing) is replaced, not trusted.
+        await db.ExecuteAsync(
+            "CREATE OR REPLACE FUNCTION public.migration_status_complete_v1(bigint, text, text, boolean, text, interval, bigint, text) " +
+            "RETURNS integer LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$");
+        await using (var manager = new PostgreSqlMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(manager, SideEffects(5), Options(heartbeatMilliseconds: 60_000));
+        }
+
+        Assert.Equal("COMPLETED", (await db.StatusesAsync())[5]);
+
+        // A manager driven by hand without EnsureDataStoresAsync never looks for them (dropped here): the statements
+        // themselves do the same work.
+        await db.ExecuteAsync("DROP FUNCTION public.migration_status_checks_v1; DROP FUNCTION public.migration_status_complete_v1");
+        var handCommands = new CommandRecorder();
+        var handBuilder = new NpgsqlDataSourceBuilder(db.ConnectionString);
+        handBuilder.UseLoggerFactory(handCommands);
+        await using (var handDataSource = handBuilder.Build())
+        await using (var handDriven = new PostgreSqlMigrationManager(handDataSource))
+        {
+            var manager = handDriven;
+            await manager.AcquireMigrationLockAsync(CancellationToken.None);
+            MigrationDescriptor sixth = new(6, "App.M6", true, MigrationStatus.Pending);
+            await manager.PersistPendingAsync([sixth], CancellationToken.None);
+            await using (var unit = await manager.BeginMigrationAsync(sixth, CancellationToken.None))
+            {
+                await unit!.CompleteAsync(CancellationToken.None);
+            }
+
+            await manager.ReleaseMigrationLockAsync(CancellationToken.None);
+        }
+
+        Assert.Contains(handCommands.Executed, text => text.Contains("WITH completed AS", StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(1, 6).ToDictionary(order => (long)order, _ => "COMPLETED"), await db.StatusesAsync());
+        for (var order = 1; order <= 5; order++)
+        {
+            Assert.Equal(1, await db.SideEffectCountAsync(order));
+        }
+    }
+
+    [DbFact]
+    public async Task Two_long_status_table_names_that_differ_only_at_the_end_get_functions_of_their_own()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        var stem = new string('s', 58);
+        foreach (var suffix in new[] { "_one", "_two" })
+        {
+            var settings = new PostgreSqlMigrationManagerOptions { LockTableName = "lock" + suffix, StatusTableName = stem + suffix };
+            await using var manager = new PostgreSqlMigrationManager(db.ConnectionString, settings);
+            await MigrationRunner.RunAsync(manager, [new MigrationRegistration(1, static (_, _) => Task.CompletedTask)], Options(heartbeatMilliseconds: 60_000));
+        }
+
+        // 62 characters each: "{stem cut short}_{hash of the whole name}_checks_v1" and "…_complete_v1", four distinct names.
+        Assert.Equal(4, await db.CountAsync($"SELECT COUNT(DISTINCT proname) FROM pg_proc WHERE proname LIKE 'sssss%' AND length(proname) <= 63"));
+        Assert.Equal(2, await db.CountAsync($"SELECT COUNT(*) FROM \"{stem}_one\" WHERE status = 'COMPLETED'") + await db.CountAsync($"SELECT COUNT(*) FROM \"{stem}_two\" WHERE status = 'COMPLETED'"));
     }
 
     [DbFact]

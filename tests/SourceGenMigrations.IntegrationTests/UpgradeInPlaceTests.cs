@@ -97,6 +97,7 @@ public sealed class UpgradeInPlaceTests
         }
 
         Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM public.migration_status WHERE migration_order = 4 AND name = 'App.M4' AND status = 'COMPLETED'"));
+        Assert.Equal(2, await db.CountAsync("SELECT COUNT(*) FROM pg_proc WHERE proname IN ('migration_status_checks_v1', 'migration_status_complete_v1')"));
 
         // A replica of 0.1.0 keeps writing its statuses the way it did.
         await db.ExecuteAsync(

@@ -1,7 +1,8 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Operations;
 using SourceGenMigrations.Shared;
 
 namespace SourceGenMigrations.Analyzers;
@@ -14,6 +15,12 @@ public sealed partial class MigrationAnalyzer
     /// own body or in a lambda or local function declared there. The manager serves the connection with its transaction
     /// already active, so the call fails at run time.
     /// </summary>
+    /// <remarks>
+    /// A syntax node action, not an operation action: an operation action makes the driver build the operation tree of
+    /// every method body of the compilation, although only a call named <c>BeginTransaction</c> or
+    /// <c>BeginTransactionAsync</c> in a migration can matter. The name is read from the syntax, then the enclosing
+    /// migration from the symbols the driver already has, and only then is the call bound.
+    /// </remarks>
     private sealed class OwnTransactionCheck
     {
         private const string DbConnectionMetadataName = "System.Data.Common.DbConnection";
@@ -43,15 +50,14 @@ public sealed partial class MigrationAnalyzer
             }
 
             var check = new OwnTransactionCheck(attributeType, dbConnectionType, idbConnectionType);
-            start.RegisterOperationAction(check.AnalyzeInvocation, OperationKind.Invocation);
+            start.RegisterSyntaxNodeAction(check.AnalyzeInvocation, SyntaxKind.InvocationExpression);
         }
 
-        private void AnalyzeInvocation(OperationAnalysisContext context)
+        private void AnalyzeInvocation(SyntaxNodeAnalysisContext context)
         {
-            // The name first: every invocation of the compilation comes through here.
-            var invocation = (IInvocationOperation)context.Operation;
-            var called = invocation.TargetMethod;
-            if (called.Name is not (BeginTransactionName or BeginTransactionAsyncName) || !IsConnection(called.ContainingType))
+            // The name first, from the syntax alone: every invocation of the compilation comes through here.
+            var invocation = (InvocationExpressionSyntax)context.Node;
+            if (GetInvokedName(invocation.Expression) is not (BeginTransactionName or BeginTransactionAsyncName))
             {
                 return;
             }
@@ -69,11 +75,36 @@ public sealed partial class MigrationAnalyzer
                 return;
             }
 
+            // The symbol only (no candidates): a call the compiler cannot resolve is the compiler's to report. A delegate
+            // named BeginTransaction binds to its Invoke; an extension method is its static class's.
+            if (context.SemanticModel.GetSymbolInfo(invocation, context.CancellationToken).Symbol is not IMethodSymbol called
+                || called.Name is not (BeginTransactionName or BeginTransactionAsyncName)
+                || !IsConnection(called.ContainingType))
+            {
+                return;
+            }
+
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.OwnTransaction,
-                invocation.Syntax.GetLocation(),
+                invocation.GetLocation(),
                 MigrationMethodShape.GetFullName(method),
                 called.Name));
+        }
+
+        /// <summary>
+        /// The name a call is written with: <c>x.Name(…)</c>, <c>x?.Name(…)</c>, <c>Name(…)</c>, <c>x.Name&lt;T&gt;(…)</c>;
+        /// null for anything else (a delegate returned by a call, an indexer's element, …).
+        /// </summary>
+        private static string? GetInvokedName(ExpressionSyntax expression)
+        {
+            var name = expression switch
+            {
+                MemberAccessExpressionSyntax memberAccess => memberAccess.Name,
+                MemberBindingExpressionSyntax memberBinding => memberBinding.Name,
+                SimpleNameSyntax simpleName => simpleName,
+                _ => null,
+            };
+            return name?.Identifier.ValueText;
         }
 
         private bool IsConnection(INamedTypeSymbol? type)

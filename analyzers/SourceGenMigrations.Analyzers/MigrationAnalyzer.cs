@@ -122,24 +122,25 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var (values, attributeSyntax, fullName) = (read.Values, read.Syntax, read.FullName);
+            // read.FullName is built only where a diagnostic needs it: most migrations are reported nowhere.
+            var (values, attributeSyntax) = (read.Values, read.Syntax);
             var attributeLocation = attributeSyntax?.GetLocation() ?? GetNameLocation(method);
 
             if (values.OrderState == OrderState.Missing)
             {
-                _missing.TryAdd(method, new MissingOrder(fullName, attributeLocation));
+                _missing.TryAdd(method, new MissingOrder(read.FullName, attributeLocation));
             }
             else if (values.Order < 0)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.NegativeOrder,
                     GetOrderArgumentLocation(attributeSyntax) ?? attributeLocation,
-                    fullName,
+                    read.FullName,
                     values.Order.ToString(CultureInfo.InvariantCulture)));
             }
             else
             {
-                _ordered.TryAdd(method, new OrderedMigration(values.Order, fullName, GetOrderArgumentLocation(attributeSyntax) ?? attributeLocation));
+                _ordered.TryAdd(method, new OrderedMigration(values.Order, read, GetOrderArgumentLocation(attributeSyntax) ?? attributeLocation));
             }
 
             var problems = MigrationMethodShape.Classify(method, out _, out _);
@@ -147,16 +148,16 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
             if ((problems & MigrationShapeProblems.UnsupportedSignature) != 0)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    DiagnosticDescriptors.UnsupportedSignature, nameLocation, fullName, DescribeSignatureProblems(method, problems)));
+                    DiagnosticDescriptors.UnsupportedSignature, nameLocation, read.FullName, DescribeSignatureProblems(method, problems)));
             }
             else if (MigrationMethodShape.IsAsyncVoid(method))
             {
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.AsyncVoid, nameLocation, fullName));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.AsyncVoid, nameLocation, read.FullName));
             }
 
             if ((problems & MigrationShapeProblems.Unreachable) != 0)
             {
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Unreachable, nameLocation, fullName, DescribeUnreachable(method)));
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.Unreachable, nameLocation, read.FullName, DescribeUnreachable(method)));
             }
         }
 
@@ -243,11 +244,13 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
 
             foreach (var group in ordered.GroupBy(static m => m.Order))
             {
-                var migrations = group.OrderBy(static m => m.FullName, System.StringComparer.Ordinal).ToList();
-                if (migrations.Count < 2)
+                var members = group.ToList();
+                if (members.Count < 2)
                 {
                     continue;
                 }
+
+                var migrations = members.OrderBy(static m => m.FullName, System.StringComparer.Ordinal).ToList();
 
                 foreach (var migration in migrations)
                 {
@@ -292,10 +295,7 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        return new MigrationOrder(
-            values,
-            attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax,
-            MigrationMethodShape.GetFullName(method));
+        return new MigrationOrder(values, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax, method);
     }
 
     /// <summary>The method's <c>[Migration]</c> attribute, if it has one.</summary>
@@ -421,32 +421,50 @@ public sealed partial class MigrationAnalyzer : DiagnosticAnalyzer
     /// <summary>What <see cref="ReadOrder"/> found: the attribute's values, its syntax (null from metadata) and the method's full name.</summary>
     internal sealed class MigrationOrder
     {
-        public MigrationOrder(MigrationAttributeValues values, AttributeSyntax? syntax, string fullName)
+        private readonly IMethodSymbol _method;
+        private string? _fullName;
+
+        public MigrationOrder(MigrationAttributeValues values, AttributeSyntax? syntax, IMethodSymbol method)
         {
             Values = values;
             Syntax = syntax;
-            FullName = fullName;
+            _method = method;
         }
 
         public MigrationAttributeValues Values { get; }
 
         public AttributeSyntax? Syntax { get; }
 
-        public string FullName { get; }
+        /// <summary>
+        /// Built on first use: a display string for each of a project's migrations costs tens of milliseconds at 10,000,
+        /// and only the reported ones need it. (Two threads may both build it; they build the same string.)
+        /// </summary>
+        public string FullName => _fullName ??= MigrationMethodShape.GetFullName(_method);
     }
 
+    /// <summary>A migration with a usable order, a method's (its name built only when a diagnostic needs it) or a SQL file's.</summary>
     private sealed class OrderedMigration
     {
-        public OrderedMigration(long order, string fullName, Location orderLocation)
+        private readonly MigrationOrder? _read;
+        private readonly string? _name;
+
+        public OrderedMigration(long order, MigrationOrder read, Location orderLocation)
         {
             Order = order;
-            FullName = fullName;
+            _read = read;
+            OrderLocation = orderLocation;
+        }
+
+        public OrderedMigration(long order, string name, Location orderLocation)
+        {
+            Order = order;
+            _name = name;
             OrderLocation = orderLocation;
         }
 
         public long Order { get; }
 
-        public string FullName { get; }
+        public string FullName => _name ?? _read!.FullName;
 
         public Location OrderLocation { get; }
     }

@@ -130,6 +130,79 @@ public class OwnTransactionTests
         Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(0).WithArguments("App.Migrations.Backfill", "BeginTransactionAsync"));
 
     [Fact]
+    public Task Every_way_of_writing_the_call_is_reported() => Verify.AnalyzerAsync(
+        """
+        using System.Data;
+        using System.Data.Common;
+
+        namespace App;
+
+        public abstract class ProviderConnection : DbConnection
+        {
+            public DbTransaction BeginTransaction<TOptions>() => base.BeginTransaction();
+        }
+
+        public static class Served
+        {
+            public static DbConnection Connection { get; } = null!;
+            public static ProviderConnection? Provider { get; set; }
+        }
+
+        public static class Migrations
+        {
+            [Migration(Order = 1)]
+            public static async Task Backfill(MigrationContext context, CancellationToken cancellationToken)
+            {
+                DbConnection? connection = (DbConnection?)context.Services?.GetService(typeof(DbConnection));
+                connection?{|#0:.BeginTransaction()|}?.Dispose();
+                connection?{|#1:.BeginTransaction(IsolationLevel.Serializable)|}?.Dispose();
+                await using var chained = await {|#2:Served.Connection.BeginTransactionAsync(cancellationToken)|};
+                {|#3:connection!.BeginTransaction()|}.Dispose();
+                Served.Provider?{|#4:.BeginTransaction<object>()|}?.Dispose();
+                {|#5:((IDbConnection)connection).@BeginTransaction()|}.Dispose();
+            }
+        }
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(0).WithArguments("App.Migrations.Backfill", "BeginTransaction"),
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(1).WithArguments("App.Migrations.Backfill", "BeginTransaction"),
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(2).WithArguments("App.Migrations.Backfill", "BeginTransactionAsync"),
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(3).WithArguments("App.Migrations.Backfill", "BeginTransaction"),
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(4).WithArguments("App.Migrations.Backfill", "BeginTransaction"),
+        Verify.Diagnostic(DiagnosticDescriptors.OwnTransaction).WithLocation(5).WithArguments("App.Migrations.Backfill", "BeginTransaction"));
+
+    [Fact]
+    public Task Not_reported_for_calls_named_BeginTransaction_that_are_not_a_connection_method() => Verify.AnalyzerAsync(
+        """
+        using System.Data.Common;
+
+        public static class ConnectionExtensions
+        {
+            public static DbTransaction BeginTransaction(this DbConnection connection, bool deferred) => connection.BeginTransaction();
+            public static IDisposable? BeginTransactionAsync(this DbDataSource? dataSource) => null;
+        }
+
+        public static class Migrations
+        {
+            private static Func<DbConnection, DbTransaction> BeginTransactionAsync { get; } = static connection => connection.BeginTransaction();
+
+            private static DbTransaction BeginTransaction(DbConnection connection) => connection.BeginTransaction();
+
+            [Migration(Order = 1)]
+            public static void Backfill(MigrationContext context)
+            {
+                var connection = (DbConnection)context.Services!.GetService(typeof(DbConnection))!;
+                var dataSource = (DbDataSource?)context.Services!.GetService(typeof(DbDataSource));
+                connection.BeginTransaction(deferred: true).Dispose();
+                dataSource?.BeginTransactionAsync()?.Dispose();
+                BeginTransactionAsync(connection).Dispose();
+                BeginTransaction(connection).Dispose();
+                Func<DbTransaction> group = connection.BeginTransaction;
+                ((dynamic)connection).BeginTransaction();
+            }
+        }
+        """);
+
+    [Fact]
     public Task A_call_in_the_implementing_part_of_a_partial_migration_is_reported() => Verify.AnalyzerAsync(
         """
         using System.Data.Common;

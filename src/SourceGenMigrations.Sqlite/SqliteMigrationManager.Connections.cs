@@ -299,6 +299,7 @@ public sealed partial class SqliteMigrationManager
         private SqliteCommand? _persist;
         private SqliteCommand? _pending;
         private SqliteCommand? _writeFenced;
+        private SqliteCommand? _completeInTransaction;
         private SqliteCommand? _extend;
 
         /// <summary>With a one-second busy timeout: the caller retries, honouring its token (Microsoft.Data.Sqlite's own retry does not).</summary>
@@ -318,6 +319,9 @@ public sealed partial class SqliteMigrationManager
         public SqliteCommand Pending => _pending ??= Prepare(sql.Pending, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$applied_by", SqliteType.Text, null));
 
         /// <summary><c>$order</c>, <c>$status</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c> (owner bound).</summary>
+        /// <summary><c>$order</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c>.</summary>
+        public SqliteCommand CompleteInTransaction => _completeInTransaction ??= Prepare(sql.CompleteInTransaction, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
+
         public SqliteCommand WriteFenced => _writeFenced ??= Prepare(sql.WriteFenced, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$name", SqliteType.Text, null), ("$owner", SqliteType.Text, ownerId), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
 
         /// <summary>Extends this owner's lease; returns the new expiry, or null when the row is not ours.</summary>

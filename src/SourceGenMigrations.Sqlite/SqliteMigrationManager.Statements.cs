@@ -81,10 +81,22 @@ public sealed partial class SqliteMigrationManager
                     {StatusTableSchema.BreaksOlderBuilds} = coalesce(excluded.{StatusTableSchema.BreaksOlderBuilds}, {statusTable}.{StatusTableSchema.BreaksOlderBuilds})
                 WHERE {statusTable}.{StatusTableSchema.Status} <> '{MigrationStatusText.Completed}';
                 """;
+            // COMPLETED of a transactional migration, inside its BEGIN IMMEDIATE transaction: the begin's read fenced it (the
+            // write lock keeps every other connection out until the commit), and the run wrote its PENDING row, so a plain
+            // update by key does. Short on purpose: a migration that changes the schema makes SQLite parse this statement
+            // again on every migration. No row updated (a migration not written PENDING first): WriteFenced instead.
+            CompleteInTransaction =
+                $"""
+                UPDATE {statusTable} SET {StatusTableSchema.Status} = '{MigrationStatusText.Completed}', {StatusTableSchema.UpdatedAt} = {NowText},
+                    {StatusTableSchema.Name} = $name, {StatusTableSchema.AppliedBy} = $applied_by, {StatusTableSchema.BreaksOlderBuilds} = $breaks, {StatusTableSchema.Checksum} = $checksum
+                WHERE {StatusTableSchema.Order} = $order AND {StatusTableSchema.Status} <> '{MigrationStatusText.Completed}';
+                """;
             BreakingNames = $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Name} FROM {statusTable} WHERE {StatusTableSchema.BreaksOlderBuilds} = 1;";
         }
 
         public long LeaseMilliseconds { get; }
+
+        public string CompleteInTransaction { get; }
 
         public string Create { get; }
 

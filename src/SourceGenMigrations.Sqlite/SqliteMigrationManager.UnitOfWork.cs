@@ -94,7 +94,7 @@ public sealed partial class SqliteMigrationManager
             }
 
             // BEGIN IMMEDIATE takes the write lock: until the commit no other connection can complete the migration or take
-            // the lease, so one read here fences the run, and COMPLETED's own fence at the end is the only write before it.
+            // the lease, so one read here fences the run, and COMPLETED at the end is the only write before the commit.
             await BeginTransactionAsync(connection, cancellationToken).ConfigureAwait(false);
             var check = manager.Commands(connection).BeginCheck;
             check.Parameters[0].Value = Migration.Order;
@@ -133,14 +133,20 @@ public sealed partial class SqliteMigrationManager
                 return await WriteFencedAsync(MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
             }
 
-            var outcome = await WriteFencedAsync(MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
-            if (outcome != StatusWriteOutcome.Written)
+            // COMPLETED over the row the run wrote PENDING (a short statement: a migration that changes the schema makes
+            // SQLite parse it again every time); without that row, the fenced upsert.
+            if (!CompletePendingRow(connection))
             {
-                return outcome;
+                var outcome = await WriteFencedAsync(MigrationStatus.Completed, cancellationToken).ConfigureAwait(false);
+                if (outcome != StatusWriteOutcome.Written)
+                {
+                    return outcome;
+                }
             }
 
             // Extended in the commit unless it was extended within the last tenth of the lease: no waiting replica can slip
-            // in between this commit and the next heartbeat. COMPLETED's own write is fenced by the lease already.
+            // in between this commit and the next heartbeat. COMPLETED needs no fence of its own: since the begin's read
+            // (not COMPLETED, the lease ours) the write lock has kept every other connection out.
             if (LeaseNeedsExtending() && !ExtendLease(connection))
             {
                 return StatusWriteOutcome.LeaseLost;
@@ -233,6 +239,18 @@ public sealed partial class SqliteMigrationManager
             return await statusOf.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string == MigrationStatusText.Completed
                 ? StatusWriteOutcome.CompletedAlready
                 : StatusWriteOutcome.LeaseLost;
+        }
+
+        /// <summary>COMPLETED over the migration's row (as the run wrote it PENDING), in the transaction its begin fenced.</summary>
+        private bool CompletePendingRow(SqliteConnection connection)
+        {
+            var complete = manager.Commands(connection).CompleteInTransaction;
+            complete.Parameters[0].Value = Migration.Order;
+            complete.Parameters[1].Value = Migration.Name;
+            complete.Parameters[2].Value = Migration.BreaksOlderBuilds ? 1 : 0;
+            complete.Parameters[3].Value = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration);
+            complete.Parameters[4].Value = (object?)Migration.Checksum ?? DBNull.Value;
+            return complete.ExecuteNonQuery() == 1;
         }
 
         private bool ExtendLease(SqliteConnection connection) => manager.Commands(connection).Extend.ExecuteScalar() is long;

@@ -238,6 +238,43 @@ public sealed class SqliteConnectionTests
     }
 
     [Fact]
+    public async Task A_transactional_migrations_completed_is_written_over_its_pending_row_or_without_one_by_the_fenced_write()
+    {
+        await using var db = new SqliteTarget();
+        await db.CreateSideEffectTableAsync();
+
+        // A run writes PENDING first; each COMPLETED then updates that row, with the migration's name, who applied it and
+        // its flag.
+        await using (var manager = (SqliteMigrationManager)db.CreateManager())
+        {
+            var registrations = new[]
+            {
+                new MigrationRegistration(1, DbTarget.InsertSideEffectAsync, name: "App.One"),
+                new MigrationRegistration(2, DbTarget.InsertSideEffectAsync, name: "App.Two", breaksOlderBuilds: true),
+            };
+            await MigrationRunner.RunAsync(manager, registrations, new MigrationOptions());
+        }
+
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE migration_order = 1 AND status = 'COMPLETED' AND name = 'App.One' AND applied_by IS NOT NULL AND breaks_older_builds = 0 AND checksum IS NULL"));
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE migration_order = 2 AND status = 'COMPLETED' AND name = 'App.Two' AND breaks_older_builds = 1"));
+
+        // Driven by hand without PENDING: no row to update, so the fenced write (the lease is ours) inserts it.
+        await using (var handDriven = (SqliteMigrationManager)db.CreateManager())
+        {
+            await handDriven.AcquireMigrationLockAsync(CancellationToken.None);
+            await using (var unit = await handDriven.BeginMigrationAsync(new MigrationDescriptor(3, "App.Three", true, MigrationStatus.Pending), CancellationToken.None))
+            {
+                await unit!.CompleteAsync(CancellationToken.None);
+            }
+
+            await handDriven.ReleaseMigrationLockAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(new Dictionary<long, string> { [1] = "COMPLETED", [2] = "COMPLETED", [3] = "COMPLETED" }, await db.StatusesAsync());
+        Assert.Equal(1, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE migration_order = 3 AND name = 'App.Three'"));
+    }
+
+    [Fact]
     public async Task A_transactional_migration_longer_than_the_lease_keeps_it_by_its_transaction_and_its_commit_extends_it()
     {
         await using var db = new SqliteTarget();

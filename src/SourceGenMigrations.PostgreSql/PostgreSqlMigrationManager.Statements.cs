@@ -190,6 +190,10 @@ public sealed partial class PostgreSqlMigrationManager
         /// <summary><see cref="CompleteInTransaction"/> through its function: same parameters, same fence.</summary>
         public string CallComplete { get; }
 
+        /// <summary>A transactional migration's checks and its COMPLETED: through the functions once they are known to exist, else the statements.</summary>
+        public (string Checks, string Complete) UnitOfWork(bool functionsExist) =>
+            functionsExist ? (CallChecks, CallComplete) : (BeginInTransaction, CompleteInTransaction);
+
         /// <summary>The status table, quoted and schema-qualified, as text for <c>to_regclass</c>.</summary>
         public string StatusTableRegClass { get; }
 
@@ -265,14 +269,7 @@ public sealed partial class PostgreSqlMigrationManager
                 return table + suffix;
             }
 
-            // FNV-1a: stable across processes and releases (string.GetHashCode is randomised per process).
-            var hash = 2166136261u;
-            foreach (var c in table)
-            {
-                hash = (hash ^ c) * 16777619u;
-            }
-
-            var tag = "_" + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+            var tag = "_" + ((uint)Fnv1a64(table)).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
             return table[..(MaxIdentifier - suffix.Length - tag.Length)] + tag + suffix;
         }
 

@@ -236,7 +236,7 @@ public sealed partial class PostgreSqlMigrationManager
         /// <summary>The checks of a transactional migration's begin, read in its transaction: transaction id, status, whether the lease is ours.</summary>
         private NpgsqlBatchCommand ChecksOf(long order)
         {
-            var check = new NpgsqlBatchCommand(manager._functionsCreated ? manager._sql.CallChecks : manager._sql.BeginInTransaction);
+            var check = new NpgsqlBatchCommand(manager._sql.UnitOfWork(manager._functionsCreated).Checks);
             check.Parameters.Add(new NpgsqlParameter<long> { TypedValue = order });
             check.Parameters.Add(new NpgsqlParameter<string> { TypedValue = manager.OwnerId });
             return check;
@@ -266,7 +266,7 @@ public sealed partial class PostgreSqlMigrationManager
             // migration's statements and this one.
             var next = manager.NextTransactional();
             await using var batch = new NpgsqlBatch(Connection!, Transaction!);
-            var complete = new NpgsqlBatchCommand(manager._functionsCreated ? manager._sql.CallComplete : manager._sql.CompleteInTransaction);
+            var complete = new NpgsqlBatchCommand(manager._sql.UnitOfWork(manager._functionsCreated).Complete);
             complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Migration.Order });
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Migration.Name });
             complete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StatusTableSchema.AppliedByValue(manager.OwnerId, Migration) });

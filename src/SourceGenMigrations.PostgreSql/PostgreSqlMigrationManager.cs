@@ -129,16 +129,22 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(lockTable);
+        return unchecked((long)Fnv1a64("SourceGenMigrations:" + schema + "." + lockTable));
+    }
+
+    /// <summary>FNV-1a-64 of <paramref name="text"/>'s UTF-8 bytes: stable across processes and releases, unlike <see cref="string.GetHashCode()"/>.</summary>
+    private static ulong Fnv1a64(string text)
+    {
         const ulong offsetBasis = 14695981039346656037UL;
         const ulong prime = 1099511628211UL;
         var hash = offsetBasis;
-        foreach (var b in Encoding.UTF8.GetBytes("SourceGenMigrations:" + schema + "." + lockTable))
+        foreach (var b in Encoding.UTF8.GetBytes(text))
         {
             hash ^= b;
             hash *= prime;
         }
 
-        return unchecked((long)hash);
+        return hash;
     }
 
     /// <inheritdoc/>

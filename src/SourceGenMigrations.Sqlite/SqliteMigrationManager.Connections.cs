@@ -318,10 +318,10 @@ public sealed partial class SqliteMigrationManager
         /// <summary><c>$order</c>, <c>$name</c>, <c>$applied_by</c>.</summary>
         public SqliteCommand Pending => _pending ??= Prepare(sql.Pending, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$applied_by", SqliteType.Text, null));
 
-        /// <summary><c>$order</c>, <c>$status</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c> (owner bound).</summary>
         /// <summary><c>$order</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c>.</summary>
         public SqliteCommand CompleteInTransaction => _completeInTransaction ??= Prepare(sql.CompleteInTransaction, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
 
+        /// <summary><c>$order</c>, <c>$status</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c> (owner bound).</summary>
         public SqliteCommand WriteFenced => _writeFenced ??= Prepare(sql.WriteFenced, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$name", SqliteType.Text, null), ("$owner", SqliteType.Text, ownerId), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
 
         /// <summary>Extends this owner's lease; returns the new expiry, or null when the row is not ours.</summary>

@@ -129,9 +129,7 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
         await using var db = await PostgresTarget.CreateAsync();
         await db.CreateSideEffectTableAsync();
         var commands = new CommandRecorder();
-        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
-        builder.UseLoggerFactory(commands);
-        await using var dataSource = builder.Build();
+        await using var dataSource = commands.DataSource(db.ConnectionString);
         var registrations = Enumerable.Range(1, 5).Select(order => new MigrationRegistration(order, DbTarget.InsertSideEffectAsync)).ToArray();
 
         await using (var manager = new PostgreSqlMigrationManager(dataSource))
@@ -155,9 +153,7 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
     {
         await using var db = await PostgresTarget.CreateAsync();
         var commands = new CommandRecorder();
-        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
-        builder.UseLoggerFactory(commands);
-        await using var dataSource = builder.Build();
+        await using var dataSource = commands.DataSource(db.ConnectionString);
         var registrations = Enumerable.Range(1, 1001).Select(order => new MigrationRegistration(order, static (_, _) => Task.CompletedTask)).ToArray();
         await using (var manager = new PostgreSqlMigrationManager(dataSource))
         {
@@ -188,9 +184,7 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
 
         // The next runs find them in the catalog (no catalog write) and use them: each migration once.
         var commands = new CommandRecorder();
-        var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
-        builder.UseLoggerFactory(commands);
-        await using (var dataSource = builder.Build())
+        await using (var dataSource = commands.DataSource(db.ConnectionString))
         await using (var manager = new PostgreSqlMigrationManager(dataSource))
         {
             await MigrationRunner.RunAsync(manager, SideEffects(4), Options(heartbeatMilliseconds: 60_000));
@@ -215,9 +209,7 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
         // themselves do the same work.
         await db.ExecuteAsync("DROP FUNCTION public.migration_status_checks_v1; DROP FUNCTION public.migration_status_complete_v1");
         var handCommands = new CommandRecorder();
-        var handBuilder = new NpgsqlDataSourceBuilder(db.ConnectionString);
-        handBuilder.UseLoggerFactory(handCommands);
-        await using (var handDataSource = handBuilder.Build())
+        await using (var handDataSource = handCommands.DataSource(db.ConnectionString))
         await using (var handDriven = new PostgreSqlMigrationManager(handDataSource))
         {
             var manager = handDriven;
@@ -382,6 +374,14 @@ public sealed class PostgreSqlTransactionTests : LeaseTheftScenarios, IPostgresT
     private sealed class CommandRecorder : ILoggerFactory
     {
         public ConcurrentQueue<string> Executed { get; } = new();
+
+        /// <summary>A data source whose commands this recorder records.</summary>
+        public NpgsqlDataSource DataSource(string connectionString)
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            builder.UseLoggerFactory(this);
+            return builder.Build();
+        }
 
         public void AddProvider(ILoggerProvider provider)
         {

@@ -215,25 +215,43 @@ public sealed partial class MySqlMigrationManager
     public async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        return await OnControlAsync<IReadOnlyList<PersistedStatus>>(
+        return await OnControlAsync<IReadOnlyList<PersistedStatus>>(ListStatusesAsync, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Two plain reads on the control connection, outside any transaction and without <c>GET_LOCK</c>: the status table's
+    /// columns (a missing table, or one of an earlier release that the database lock upgrades, gives null), then the list
+    /// as <see cref="ListStatusesAsync(CancellationToken)"/> reads it.
+    /// </remarks>
+    public Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        return OnControlAsync<IReadOnlyList<PersistedStatus>?>(
             async (connection, ct) =>
             {
-                await using var command = new MySqlCommand(_sql.List, connection);
-                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                var statuses = new List<PersistedStatus>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    statuses.Add(StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)) with
-                    {
-                        BreaksOlderBuilds = reader.GetInt64(2) != 0,
-                        Name = reader.IsDBNull(3) ? null : reader.GetString(3),
-                        Checksum = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    });
-                }
-
-                return statuses;
+                var columns = await ReadStatusColumnsAsync(connection, ct).ConfigureAwait(false);
+                return columns.Count == 0 || StatusTableSchema.MissingColumns(columns).Count > 0 ? null : await ListStatusesAsync(connection, ct).ConfigureAwait(false);
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<PersistedStatus>> ListStatusesAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(_sql.List, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var statuses = new List<PersistedStatus>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            statuses.Add(StatusRows.Read(_statusTableName, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)) with
+            {
+                BreaksOlderBuilds = reader.GetInt64(2) != 0,
+                Name = reader.IsDBNull(3) ? null : reader.GetString(3),
+                Checksum = reader.IsDBNull(4) ? null : reader.GetString(4),
+            });
+        }
+
+        return statuses;
     }
 
     /// <inheritdoc/>

@@ -22,19 +22,7 @@ public sealed partial class MySqlMigrationManager : IMigrationOperations
         return OnControlAsync<IReadOnlyList<PersistedStatus>>(
             async (connection, ct) =>
             {
-                var columns = new List<string>();
-                await using (var catalog = new MySqlCommand(_sql.Columns, connection))
-                {
-                    // Only the status table's columns: no lock table is asked for.
-                    catalog.Parameters.Add(new MySqlParameter("@lock_table", MySqlDbType.VarChar) { Value = "" });
-                    catalog.Parameters.Add(new MySqlParameter("@status_table", MySqlDbType.VarChar) { Value = _statusTableName });
-                    await using var reader = await catalog.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        columns.Add(reader.GetString(1));
-                    }
-                }
-
+                var columns = await ReadStatusColumnsAsync(connection, ct).ConfigureAwait(false);
                 if (columns.Count == 0)
                 {
                     return [];
@@ -46,6 +34,24 @@ public sealed partial class MySqlMigrationManager : IMigrationOperations
                 return ManagerOperations.ReadStatuses(rows, _statusTableName, static (row, column) => ToOffset(row.GetDateTime(column)));
             },
             cancellationToken);
+    }
+
+    /// <summary>The status table's column names from <c>information_schema.COLUMNS</c>; none when the table does not exist.</summary>
+    private async Task<List<string>> ReadStatusColumnsAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        var columns = new List<string>();
+        await using var catalog = new MySqlCommand(_sql.Columns, connection);
+
+        // Only the status table's columns: no lock table is asked for.
+        catalog.Parameters.Add(new MySqlParameter("@lock_table", MySqlDbType.VarChar) { Value = "" });
+        catalog.Parameters.Add(new MySqlParameter("@status_table", MySqlDbType.VarChar) { Value = _statusTableName });
+        await using var reader = await catalog.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            columns.Add(reader.GetString(1));
+        }
+
+        return columns;
     }
 
     /// <inheritdoc/>

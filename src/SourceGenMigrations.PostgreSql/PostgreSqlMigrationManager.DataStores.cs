@@ -238,6 +238,24 @@ public sealed partial class PostgreSqlMigrationManager
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Two plain reads on a pooled connection, outside any transaction (so through PgBouncer in any mode): the status
+    /// table's columns from the catalog (a missing schema or table, or a table of an earlier release that the database
+    /// lock upgrades, gives null), then the list as <see cref="ListStatusesAsync"/> reads it.
+    /// </remarks>
+    public async Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var columns = await ReadStatusColumnsAsync(cancellationToken).ConfigureAwait(false);
+        if (columns.Count == 0 || StatusTableSchema.MissingColumns(columns).Count > 0)
+        {
+            return null;
+        }
+
+        return await ListStatusesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     /// <remarks>The separate status write of a plain <see cref="IMigrationManager"/> (the runner uses <see cref="BeginMigrationAsync"/> instead).</remarks>
     public async Task PersistStatusAsync(long order, MigrationStatus status, CancellationToken cancellationToken)
     {

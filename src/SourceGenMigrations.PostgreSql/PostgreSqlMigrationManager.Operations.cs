@@ -20,17 +20,7 @@ public sealed partial class PostgreSqlMigrationManager : IMigrationOperations
     public async Task<IReadOnlyList<PersistedStatus>> ReadStatusesAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var columns = new List<string>();
-        await using (var catalog = _dataSource.CreateCommand(_sql.StatusColumns))
-        {
-            catalog.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.StatusTableRegClass });
-            await using var reader = await catalog.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                columns.Add(reader.GetString(0));
-            }
-        }
-
+        var columns = await ReadStatusColumnsAsync(cancellationToken).ConfigureAwait(false);
         if (columns.Count == 0)
         {
             return [];
@@ -39,6 +29,21 @@ public sealed partial class PostgreSqlMigrationManager : IMigrationOperations
         await using var command = _dataSource.CreateCommand(ManagerOperations.ReadStatusesSql(_sql.StatusTableRegClass, columns, "{0} IS TRUE"));
         await using var rows = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return ManagerOperations.ReadStatuses(rows, _schemaName + "." + _statusTableName, static (row, column) => ToOffset(row.GetFieldValue<DateTime>(column)));
+    }
+
+    /// <summary>The status table's column names from the catalog; none when the schema or the table does not exist.</summary>
+    private async Task<List<string>> ReadStatusColumnsAsync(CancellationToken cancellationToken)
+    {
+        var columns = new List<string>();
+        await using var catalog = _dataSource.CreateCommand(_sql.StatusColumns);
+        catalog.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sql.StatusTableRegClass });
+        await using var reader = await catalog.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            columns.Add(reader.GetString(0));
+        }
+
+        return columns;
     }
 
     /// <inheritdoc/>

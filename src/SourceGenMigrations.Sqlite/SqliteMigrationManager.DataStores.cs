@@ -216,17 +216,21 @@ public sealed partial class SqliteMigrationManager
     {
         // Every start: one value says whether the table has every added column (only a table of 0.1.0 lacks them).
         cancellationToken.ThrowIfCancellationRequested();
-        using (var count = connection.CreateCommand())
+        return StatusTableIsCurrent(connection) ? Task.CompletedTask : AddMissingColumnsAsync(connection, cancellationToken);
+    }
+
+    /// <summary>Whether the status table exists with every column added since the first release (one value read).</summary>
+    private bool StatusTableIsCurrent(SqliteConnection connection, int? busyTimeoutSeconds = null)
+    {
+        using var count = connection.CreateCommand();
+        count.CommandText = _sql.AddedColumnCount;
+        count.Parameters.AddWithValue("$table", _statusTableName);
+        if (busyTimeoutSeconds is { } seconds)
         {
-            count.CommandText = _sql.AddedColumnCount;
-            count.Parameters.AddWithValue("$table", _statusTableName);
-            if (count.ExecuteScalar() is long found && found == StatusTableSchema.AddedColumns.Length)
-            {
-                return Task.CompletedTask;
-            }
+            count.CommandTimeout = seconds;
         }
 
-        return AddMissingColumnsAsync(connection, cancellationToken);
+        return count.ExecuteScalar() is long found && found == StatusTableSchema.AddedColumns.Length;
     }
 
     private async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
@@ -358,6 +362,43 @@ public sealed partial class SqliteMigrationManager
         catch (Exception exception)
         {
             return CompletedTasks.Failed<IReadOnlyList<PersistedStatus>>(exception);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// On the data connection, synchronously: one read of the status table's columns (a missing table, or one of an older
+    /// release that the database lock upgrades, gives null), then the list. Null too when the data connection is in use
+    /// or the database stays busy for a second (another runner's commit): the run then takes the locks as before.
+    /// </remarks>
+    public Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            ThrowIfDisposed();
+            if (!TryEnterDataGateNow(cancellationToken))
+            {
+                return Task.FromResult<IReadOnlyList<PersistedStatus>?>(null);
+            }
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed<IReadOnlyList<PersistedStatus>?>(exception);
+        }
+
+        try
+        {
+            var connection = GetDataConnection();
+            return Task.FromResult<IReadOnlyList<PersistedStatus>?>(
+                IsAutocommit(connection) && StatusTableIsCurrent(connection, busyTimeoutSeconds: 1) ? ListStatuses(connection, cancellationToken) : null);
+        }
+        catch (Exception exception)
+        {
+            return CompletedTasks.Failed<IReadOnlyList<PersistedStatus>?>(exception);
+        }
+        finally
+        {
+            _dataGate.Release();
         }
     }
 

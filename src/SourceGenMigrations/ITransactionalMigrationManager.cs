@@ -32,4 +32,22 @@ public interface ITransactionalMigrationManager : IMigrationManager
     /// <returns>The unit of work, or null when the migration is <c>COMPLETED</c> already (another runner completed it:
     /// this runner lost the lock) and must not run.</returns>
     Task<MigrationUnitOfWork?> BeginMigrationAsync(MigrationDescriptor migration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The persisted statuses as <see cref="IMigrationManager.ListStatusesAsync"/> lists them, read without taking any
+    /// lock and without creating or changing anything, or null when a run must take the locks anyway: the data stores
+    /// do not exist yet or need the database lock (a table of an older release to upgrade), the database is busy, or
+    /// the manager cannot tell. The default implementation returns null.
+    /// </summary>
+    /// <remarks>
+    /// <para>The runner calls it first, before the database lock (step 4). When the statuses show nothing to do (every
+    /// enabled migration <c>COMPLETED</c>, no persisted order this build does not know, no disabled migration with a
+    /// status) the run ends there: a start with nothing to do takes no lock and writes nothing. Anything else, or a
+    /// failure of this read, and the run takes the locks and reads the statuses again under them, as before.</para>
+    /// <para>Safe without a lock because <c>COMPLETED</c> is final: a runner that holds the lease can only add work,
+    /// never undo a completed migration, so a snapshot in which every enabled migration is completed stays true.</para>
+    /// </remarks>
+    /// <returns>The statuses, or null to take the locks.</returns>
+    Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PersistedStatus>?>(null);
 }

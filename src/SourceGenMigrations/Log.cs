@@ -62,4 +62,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = LogEventIds.Runner + 19, Level = LogLevel.Debug, Message = "Leaving out migration {Order} ({Name}): it is written for {MigrationDatabase}, the manager's database is {ManagerDatabase}")]
     public static partial void SkippedOtherDatabase(ILogger logger, long order, string name, string migrationDatabase, string managerDatabase);
+
+    [LoggerMessage(EventId = LogEventIds.Runner + 20, Level = LogLevel.Debug, Message = "Statuses read without locks: every persisted status is COMPLETED and nothing is to run; no lock taken")]
+    public static partial void NothingToRunWithoutLocks(ILogger logger);
+
+    [LoggerMessage(EventId = LogEventIds.Runner + 21, Level = LogLevel.Debug, Message = "Reading the statuses without locks failed; taking the locks and reading them again")]
+    public static partial void ReadWithoutLocksFailed(ILogger logger, Exception exception);
 }

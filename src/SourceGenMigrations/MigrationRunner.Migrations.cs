@@ -34,17 +34,22 @@ public static partial class MigrationRunner
 
             if (plan.RunCount == 0)
             {
-                var enabledCount = 0;
-                foreach (var entry in plan.Entries)
-                {
-                    enabledCount += entry.Enabled ? 1 : 0;
-                }
-
-                Log.NothingToRun(_logger, enabledCount);
+                LogNothingToRun(plan);
                 return Task.CompletedTask;
             }
 
             return MigrateAsync(plan);
+        }
+
+        private void LogNothingToRun(MigrationPlan plan)
+        {
+            var enabledCount = 0;
+            foreach (var entry in plan.Entries)
+            {
+                enabledCount += entry.Enabled ? 1 : 0;
+            }
+
+            Log.NothingToRun(_logger, enabledCount);
         }
 
         /// <summary>Step 9: PENDING for each migration to run, then each in turn.</summary>
@@ -126,6 +131,13 @@ public static partial class MigrationRunner
             }
 
             var plan = MigrationPlan.Create(_registrations, statuses, _config.AllowNewerMigrations);
+            LogPlan(plan);
+            return plan;
+        }
+
+        /// <summary>What a plan tells the log: newer migrations tolerated, disabled ones with a status, skips (Debug).</summary>
+        private void LogPlan(MigrationPlan plan)
+        {
             if (plan.NewerPersistedOrders.Count > 0)
             {
                 var newer = string.Join(", ", plan.NewerPersistedOrders);
@@ -151,8 +163,6 @@ public static partial class MigrationRunner
                         break;
                 }
             }
-
-            return plan;
         }
 
         /// <summary>Step 9 on a plain <see cref="IMigrationManager"/>: STARTED, the migration, COMPLETED or FAILED, each a call of its own.</summary>

@@ -49,11 +49,46 @@ public static partial class MigrationRunner
         {
             var activity = Telemetry.StartRun(Telemetry.RunSpan, _registrations.Length);
             var started = 0L;
-            Task<bool> dbLock;
+            Task<IReadOnlyList<PersistedStatus>?>? reading;
             try
             {
                 started = _time.GetTimestamp();
                 Log.RunStarting(_logger, _registrations.Length);
+                reading = ReadWithoutLocks();
+            }
+            catch (Exception exception)
+            {
+                return Executed(activity, CompletedTasks.Failed(exception), started);
+            }
+
+            if (reading is not null)
+            {
+                if (!reading.IsCompleted)
+                {
+                    return ExecuteWhenReadAsync(activity, reading, started);
+                }
+
+                if (NothingToDo(reading))
+                {
+                    return Executed(activity, Task.CompletedTask, started);
+                }
+            }
+
+            return ExecuteWithLocks(activity, started);
+        }
+
+        private async Task ExecuteWhenReadAsync(Telemetry.Span activity, Task<IReadOnlyList<PersistedStatus>?> reading, long started)
+        {
+            await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await (NothingToDo(reading) ? Executed(activity, Task.CompletedTask, started) : ExecuteWithLocks(activity, started)).ConfigureAwait(false);
+        }
+
+        /// <summary>Steps 4 to 10: the database lock, then the migration lock and the migrations.</summary>
+        private Task ExecuteWithLocks(Telemetry.Span activity, long started)
+        {
+            Task<bool> dbLock;
+            try
+            {
                 dbLock = RunDbLockPhaseAsync();
             }
             catch (Exception exception)

@@ -388,6 +388,33 @@ public abstract class ManagerScenarios
     }
 
     [DbFact]
+    public async Task A_start_with_nothing_to_do_finishes_while_another_runner_holds_the_lease_and_one_with_work_waits()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        await RunWithNewManagerAsync(db, Migrations(1, 2));
+        var holder = await ReadyManagerAsync(db, new ManagerSettings(Lease: TimeSpan.FromMinutes(10), OwnerId: "other-runner"));
+        await holder.AcquireMigrationLockAsync(CancellationToken.None);
+
+        // Every migration completed: the statuses are read without locks and the run ends there, taking and writing
+        // nothing (it used to wait for the lease until its deadline).
+        await RunWithNewManagerAsync(db, Migrations(1, 2)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("other-runner", Assert.Single(await db.ReadLeaseAsync()).Owner);
+
+        // One migration to run: the run takes the locks, so it waits for the lease as before.
+        var waiter = db.CreateManager();
+        using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunAsync(waiter, Migrations(1, 2, 3), patience.Token));
+        }
+
+        Assert.Equal(0, await db.SideEffectCountAsync(3));
+        Assert.Equal(1, await db.SideEffectCountAsync(1));
+        await holder.ReleaseMigrationLockAsync(CancellationToken.None);
+        await DisposeAll(holder, waiter);
+    }
+
+    [DbFact]
     public async Task Heartbeat_and_release_fail_when_the_lease_row_was_stolen()
     {
         await using var db = await CreateTargetAsync();

@@ -66,6 +66,42 @@ public sealed class UpgradeInPlaceTests
         Assert.Equal(7, await db.CountAsync("SELECT COUNT(*) FROM pragma_table_info('migration_status')"));
     }
 
+    [Fact]
+    public async Task A_sqlite_file_of_release_0_1_0_with_nothing_to_run_is_still_upgraded()
+    {
+        // Every migration completed: the read without locks sees a table without the added columns and leaves the
+        // start to the locks, under which the table is upgraded.
+        await using var db = new SqliteTarget();
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "sqlite-written-by-0.1.0.db"), new SqliteConnectionStringBuilder(db.ConnectionString).DataSource);
+
+        await using (var manager = new SqliteMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(manager, Migrations(3), Options());
+        }
+
+        Assert.Equal(7, await db.CountAsync("SELECT COUNT(*) FROM pragma_table_info('migration_status')"));
+        Assert.Equal(3, await db.CountAsync("SELECT COUNT(*) FROM migration_status WHERE status = 'COMPLETED'"));
+    }
+
+    [DbFact]
+    public async Task A_postgresql_table_of_release_0_1_0_with_nothing_to_run_is_still_upgraded()
+    {
+        await using var db = await PostgresTarget.CreateAsync();
+        await db.ExecuteAsync(
+            """
+            CREATE TABLE "public"."migration_lock" (lock_id integer NOT NULL PRIMARY KEY CHECK (lock_id = 1), owner_id text NOT NULL, acquired_at timestamptz NOT NULL, expires_at timestamptz NOT NULL);
+            CREATE TABLE "public"."migration_status" (migration_order bigint NOT NULL PRIMARY KEY, status text NOT NULL, updated_at timestamptz NOT NULL);
+            INSERT INTO "public"."migration_status" VALUES (1, 'COMPLETED', now()), (2, 'COMPLETED', now()), (3, 'COMPLETED', now());
+            """);
+
+        await using (var manager = new PostgreSqlMigrationManager(db.ConnectionString))
+        {
+            await MigrationRunner.RunAsync(manager, Migrations(3), Options());
+        }
+
+        Assert.Equal(AddedColumns.Length, await db.CountAsync("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'migration_status' AND column_name IN ('name', 'applied_by', 'breaks_older_builds', 'checksum')"));
+    }
+
     [DbFact]
     public async Task A_postgresql_table_made_by_release_0_1_0_is_upgraded_in_place_and_a_current_table_is_not_altered_again()
     {

@@ -21,6 +21,9 @@ public enum ManagerStep
     FailMigration,
     DisposeUnit,
 
+    // ITransactionalMigrationManager.ListStatusesWithoutLocksAsync, when FakeTransactionalManager offers it.
+    ListStatusesWithoutLocks,
+
     // IMigrationOperations (FakeOperationsManager).
     ReadStatuses,
     ReadLease,

@@ -26,6 +26,23 @@ internal sealed class FakeTransactionalManager : FakeMigrationManager, ITransact
 
     public IReadOnlyList<MigrationDescriptor>? PendingBatch { get; private set; }
 
+    /// <summary>
+    /// Whether <see cref="ListStatusesWithoutLocksAsync"/> answers (recorded as "ListStatusesWithoutLocks()", returning
+    /// <see cref="FakeMigrationManager.InitialStatuses"/>); false: it returns null unrecorded, as the interface's default does.
+    /// </summary>
+    public bool ReadsWithoutLocks { get; set; }
+
+    public async Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken)
+    {
+        if (!ReadsWithoutLocks)
+        {
+            return null;
+        }
+
+        await Call(ManagerStep.ListStatusesWithoutLocks, "ListStatusesWithoutLocks()", cancellationToken);
+        return [.. InitialStatuses];
+    }
+
     public async Task PersistPendingAsync(IReadOnlyList<MigrationDescriptor> migrations, CancellationToken cancellationToken)
     {
         PendingBatch = [.. migrations];

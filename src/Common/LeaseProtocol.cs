@@ -54,13 +54,13 @@ internal interface ILeaseStore
 /// extend (an error once lost), release (an error when it was not ours), with the same log lines and messages on every
 /// database. The SQL is the <see cref="ILeaseStore"/>'s.
 /// </summary>
-internal sealed class LeaseProtocol(ILeaseStore store, string table, string ownerId, TimeSpan pollInterval, TimeProvider time, ILogger logger)
+internal sealed class LeaseProtocol(ILeaseStore store, string table, OwnerIdentity owner, TimeSpan pollInterval, TimeProvider time, ILogger logger)
 {
     /// <summary>The lease table as shown in logs and messages (schema-qualified where the database has schemas).</summary>
     public string Table => table;
 
     /// <summary>This runner's owner id.</summary>
-    public string OwnerId => ownerId;
+    public string OwnerId => owner.Value;
 
     /// <summary>Takes the lease, waiting (polling) while another runner holds it, until taken or cancelled.</summary>
     /// <remarks>Completes synchronously when the store's first attempt does and takes the lease (a start with no other runner, on SQLite).</remarks>
@@ -79,7 +79,7 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
 
         if (first.IsCompletedSuccessfully && first.Result.Taken)
         {
-            LeaseLog.LeaseTaken(logger, table, ownerId, first.Result.Holder?.ExpiresAt ?? default);
+            LeaseLog.LeaseTaken(logger, table, OwnerId, first.Result.Holder?.ExpiresAt ?? default);
             return Task.CompletedTask;
         }
 
@@ -96,7 +96,7 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
             var attempt = await attemptTask.ConfigureAwait(false);
             if (attempt.Taken)
             {
-                LeaseLog.LeaseTaken(logger, table, ownerId, attempt.Holder?.ExpiresAt ?? default);
+                LeaseLog.LeaseTaken(logger, table, OwnerId, attempt.Holder?.ExpiresAt ?? default);
                 return;
             }
 
@@ -104,13 +104,13 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
             {
                 if (!string.Equals(holder.OwnerId, lastHolder, StringComparison.Ordinal))
                 {
-                    LeaseLog.WaitingForLease(logger, table, holder.OwnerId, holder.ExpiresAt, ownerId, pollInterval);
+                    LeaseLog.WaitingForLease(logger, table, holder.OwnerId, holder.ExpiresAt, OwnerId, pollInterval);
                     lastHolder = holder.OwnerId;
                 }
             }
             else if (attempt.Busy && !loggedBusy)
             {
-                LeaseLog.WaitingForBusyDatabase(logger, table, ownerId, pollInterval);
+                LeaseLog.WaitingForBusyDatabase(logger, table, OwnerId, pollInterval);
                 loggedBusy = true;
             }
 
@@ -128,15 +128,15 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
         switch (outcome)
         {
             case LeaseExtension.Extended:
-                LeaseLog.LeaseExtended(logger, table, ownerId, expiresAt);
+                LeaseLog.LeaseExtended(logger, table, OwnerId, expiresAt);
                 return;
             case LeaseExtension.KeptByOwnTransaction:
-                LeaseLog.LeaseKeptByTransaction(logger, table, ownerId);
+                LeaseLog.LeaseKeptByTransaction(logger, table, OwnerId);
                 return;
         }
 
         var lost = await DescribeAsync(cancellationToken).ConfigureAwait(false);
-        LeaseLog.LeaseLost(logger, table, ownerId, lost);
+        LeaseLog.LeaseLost(logger, table, OwnerId, lost);
         throw new InvalidOperationException(LostMessage(lost));
     }
 
@@ -157,7 +157,7 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
 
         if (released.IsCompletedSuccessfully && released.Result)
         {
-            LeaseLog.LeaseReleased(logger, table, ownerId);
+            LeaseLog.LeaseReleased(logger, table, OwnerId);
             return Task.CompletedTask;
         }
 
@@ -168,19 +168,19 @@ internal sealed class LeaseProtocol(ILeaseStore store, string table, string owne
     {
         if (await released.ConfigureAwait(false))
         {
-            LeaseLog.LeaseReleased(logger, table, ownerId);
+            LeaseLog.LeaseReleased(logger, table, OwnerId);
             return;
         }
 
         var lost = await DescribeAsync(cancellationToken).ConfigureAwait(false);
-        LeaseLog.LeaseLost(logger, table, ownerId, lost);
+        LeaseLog.LeaseLost(logger, table, OwnerId, lost);
         throw new InvalidOperationException(
-            $"The migration lease in table {table} could not be released: this runner ({ownerId}) no longer holds it ({lost}).");
+            $"The migration lease in table {table} could not be released: this runner ({OwnerId}) no longer holds it ({lost}).");
     }
 
     /// <summary>The message of a lost lease, for the heartbeat and for a unit of work that finds it lost at its commit.</summary>
     public string LostMessage(string lost) =>
-        $"The migration lease in table {table} was lost: this runner ({ownerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.";
+        $"The migration lease in table {table} was lost: this runner ({OwnerId}) no longer holds it ({lost}). Another runner may be migrating; this run must stop.";
 
     /// <summary>Says who holds the lease now, for an error message.</summary>
     public async Task<string> DescribeAsync(CancellationToken cancellationToken) =>

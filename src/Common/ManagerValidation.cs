@@ -91,14 +91,16 @@ internal static class ManagerValidation
         }
     }
 
-    /// <summary>Returns <paramref name="ownerId"/> checked (not blank, at most 200 characters, no control characters), or a new one.</summary>
+    /// <summary>
+    /// This runner's owner id: <paramref name="ownerId"/> checked now (not blank, at most 200 characters, no control
+    /// characters), or, when it is null, one generated on first use (<see cref="NewOwnerId"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The given owner id is not acceptable; the message names the option and the value.</exception>
-    public static string OwnerIdOrDefault(string? ownerId, string optionName)
+    public static OwnerIdentity OwnerIdOrGenerated(string? ownerId, string optionName) =>
+        new(ownerId is null ? null : CheckOwnerId(ownerId, optionName));
+
+    private static string CheckOwnerId(string ownerId, string optionName)
     {
-        if (ownerId is null)
-        {
-            return NewOwnerId();
-        }
 
         if (string.IsNullOrWhiteSpace(ownerId) || ownerId.Length > MaxOwnerIdLength || ownerId.Any(char.IsControl))
         {

@@ -45,6 +45,7 @@ public sealed partial class MySqlMigrationManager : ITransactionalMigrationManag
     /// <summary>The prefix of the database lock's name.</summary>
     private const string LockNamePrefix = "sgm:";
 
+    private readonly OwnerIdentity _owner;
     private readonly MySqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _lockTableName;
@@ -105,11 +106,11 @@ public sealed partial class MySqlMigrationManager : ITransactionalMigrationManag
             ManagerValidation.CheckDuration(options.PollInterval, ManagerValidation.MaxPollInterval, nameof(options.PollInterval));
             _leaseDuration = options.LeaseDuration;
             _pollInterval = options.PollInterval;
-            OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
+            _owner = ManagerValidation.OwnerIdOrGenerated(options.OwnerId, nameof(options.OwnerId));
             _logger = options.Logger ?? NullLogger.Instance;
             _timeProvider = options.TimeProvider ?? TimeProvider.System;
             _sql = new Statements(_lockTableName, _statusTableName);
-            _lease = new LeaseProtocol(new LeaseStore(this), _lockTableName, OwnerId, _pollInterval, _timeProvider, _logger);
+            _lease = new LeaseProtocol(new LeaseStore(this), _lockTableName, _owner, _pollInterval, _timeProvider, _logger);
         }
         catch
         {
@@ -123,7 +124,7 @@ public sealed partial class MySqlMigrationManager : ITransactionalMigrationManag
     }
 
     /// <summary>This runner's id in the lease row.</summary>
-    public string OwnerId { get; }
+    public string OwnerId => _owner.Value;
 
     /// <summary>The lease table's name (unquoted; in the connection's database).</summary>
     public string LockTableName => _lockTableName;

@@ -40,6 +40,7 @@ namespace SourceGenMigrations.PostgreSql;
 /// </remarks>
 public sealed partial class PostgreSqlMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
+    private readonly OwnerIdentity _owner;
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _schemaName;
@@ -91,12 +92,12 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
             ManagerValidation.CheckDuration(options.PollInterval, ManagerValidation.MaxPollInterval, nameof(options.PollInterval));
             _leaseDuration = options.LeaseDuration;
             _pollInterval = options.PollInterval;
-            OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
+            _owner = ManagerValidation.OwnerIdOrGenerated(options.OwnerId, nameof(options.OwnerId));
             _logger = options.Logger ?? NullLogger.Instance;
             _timeProvider = options.TimeProvider ?? TimeProvider.System;
             AdvisoryLockKey = ComputeAdvisoryLockKey(_schemaName, _lockTableName);
             _sql = new Statements(_schemaName, _lockTableName, _statusTableName);
-            _lease = new LeaseProtocol(new LeaseStore(this), _schemaName + "." + _lockTableName, OwnerId, _pollInterval, _timeProvider, _logger);
+            _lease = new LeaseProtocol(new LeaseStore(this), _schemaName + "." + _lockTableName, _owner, _pollInterval, _timeProvider, _logger);
         }
         catch
         {
@@ -110,7 +111,7 @@ public sealed partial class PostgreSqlMigrationManager : ITransactionalMigration
     }
 
     /// <summary>This runner's id in the lease row.</summary>
-    public string OwnerId { get; }
+    public string OwnerId => _owner.Value;
 
     /// <summary>The schema of the two tables (unquoted).</summary>
     public string SchemaName => _schemaName;

@@ -122,7 +122,7 @@ public sealed partial class SqliteMigrationManager
     }
 
     /// <summary>The data connection's prepared commands (prepared once: every start and every migration runs them).</summary>
-    private DataCommands Commands(SqliteConnection connection) => _dataCommands ??= new DataCommands(connection, _sql, OwnerId);
+    private DataCommands Commands(SqliteConnection connection) => _dataCommands ??= new DataCommands(connection, _sql, _owner);
 
     private SqliteConnection GetLeaseConnection(CancellationToken cancellationToken)
     {
@@ -289,7 +289,7 @@ public sealed partial class SqliteMigrationManager
     /// The prepared commands of the data connection, each prepared on first use (a statement cannot be prepared before
     /// its table exists) and kept while the connection lives.
     /// </summary>
-    private sealed class DataCommands(SqliteConnection connection, Statements sql, string ownerId) : IDisposable
+    private sealed class DataCommands(SqliteConnection connection, Statements sql, OwnerIdentity owner) : IDisposable
     {
         private readonly List<SqliteCommand> _prepared = [];
         private SqliteCommand? _beginImmediate;
@@ -308,12 +308,12 @@ public sealed partial class SqliteMigrationManager
         public SqliteCommand Commit => _commit ??= Prepare("COMMIT;");
 
         /// <summary><c>$order</c> (owner bound): the migration's status (null without a row), and the milliseconds left on the lease when it is this owner's (null when not).</summary>
-        public SqliteCommand BeginCheck => _beginCheck ??= Prepare(sql.BeginCheck, ("$order", SqliteType.Integer, null), ("$owner", SqliteType.Text, ownerId));
+        public SqliteCommand BeginCheck => _beginCheck ??= Prepare(sql.BeginCheck, ("$order", SqliteType.Integer, null), ("$owner", SqliteType.Text, owner.Value));
 
         public SqliteCommand List => _list ??= Prepare(sql.List);
 
         /// <summary><c>$order</c>, <c>$status</c> (owner bound).</summary>
-        public SqliteCommand Persist => _persist ??= Prepare(sql.Persist, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$owner", SqliteType.Text, ownerId));
+        public SqliteCommand Persist => _persist ??= Prepare(sql.Persist, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$owner", SqliteType.Text, owner.Value));
 
         /// <summary><c>$order</c>, <c>$name</c>, <c>$applied_by</c>.</summary>
         public SqliteCommand Pending => _pending ??= Prepare(sql.Pending, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$applied_by", SqliteType.Text, null));
@@ -322,10 +322,10 @@ public sealed partial class SqliteMigrationManager
         public SqliteCommand CompleteInTransaction => _completeInTransaction ??= Prepare(sql.CompleteInTransaction, ("$order", SqliteType.Integer, null), ("$name", SqliteType.Text, null), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
 
         /// <summary><c>$order</c>, <c>$status</c>, <c>$name</c>, <c>$breaks</c>, <c>$applied_by</c>, <c>$checksum</c> (owner bound).</summary>
-        public SqliteCommand WriteFenced => _writeFenced ??= Prepare(sql.WriteFenced, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$name", SqliteType.Text, null), ("$owner", SqliteType.Text, ownerId), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
+        public SqliteCommand WriteFenced => _writeFenced ??= Prepare(sql.WriteFenced, ("$order", SqliteType.Integer, null), ("$status", SqliteType.Text, null), ("$name", SqliteType.Text, null), ("$owner", SqliteType.Text, owner.Value), ("$breaks", SqliteType.Integer, null), ("$applied_by", SqliteType.Text, null), ("$checksum", SqliteType.Text, null));
 
         /// <summary>Extends this owner's lease; returns the new expiry, or null when the row is not ours.</summary>
-        public SqliteCommand Extend => _extend ??= Prepare(sql.Extend, ("$owner", SqliteType.Text, ownerId), ("$lease_ms", SqliteType.Integer, sql.LeaseMilliseconds));
+        public SqliteCommand Extend => _extend ??= Prepare(sql.Extend, ("$owner", SqliteType.Text, owner.Value), ("$lease_ms", SqliteType.Integer, sql.LeaseMilliseconds));
 
         public void Dispose()
         {

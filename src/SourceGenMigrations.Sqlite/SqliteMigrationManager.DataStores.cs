@@ -224,7 +224,6 @@ public sealed partial class SqliteMigrationManager
     {
         using var count = connection.CreateCommand();
         count.CommandText = _sql.AddedColumnCount;
-        count.Parameters.AddWithValue("$table", _statusTableName);
         if (busyTimeoutSeconds is { } seconds)
         {
             count.CommandTimeout = seconds;

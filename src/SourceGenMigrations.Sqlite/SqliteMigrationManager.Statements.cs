@@ -11,7 +11,11 @@ public sealed partial class SqliteMigrationManager
         public const string NowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
         private const string NowText = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-        public Statements(string lockTable, string statusTable, long leaseMilliseconds)
+        /// <param name="lockTable">The lease table's name, quoted.</param>
+        /// <param name="statusTable">The status table's name, quoted.</param>
+        /// <param name="statusTableName">The status table's name unquoted (an identifier: letters, digits, underscores), written as a literal where SQLite wants a string.</param>
+        /// <param name="leaseMilliseconds">The lease's duration.</param>
+        public Statements(string lockTable, string statusTable, string statusTableName, long leaseMilliseconds)
         {
             LeaseMilliseconds = leaseMilliseconds;
             Create =
@@ -29,7 +33,9 @@ public sealed partial class SqliteMigrationManager
                 );
                 """;
             StatusColumns = $"SELECT name FROM pragma_table_info($table);";
-            AddedColumnCount = $"SELECT count(*) FROM pragma_table_info($table) WHERE lower(name) IN ({StatusTableSchema.AddedColumnNames()});";
+            // The name as a literal, not a parameter: a start with nothing to do binds no parameter at all, and binding
+            // compiles Microsoft.Data.Sqlite's value binder (~2 ms of a cold start, issue 14).
+            AddedColumnCount = $"SELECT count(*) FROM pragma_table_info('{statusTableName}') WHERE lower(name) IN ({StatusTableSchema.AddedColumnNames()});";
             AddColumnPrefix = $"ALTER TABLE {statusTable} ADD COLUMN ";
             Take =
                 $"""
@@ -103,7 +109,7 @@ public sealed partial class SqliteMigrationManager
         /// <summary>The column names of a table (<c>$table</c>, unquoted).</summary>
         public string StatusColumns { get; }
 
-        /// <summary>How many of the columns added after the first release a table (<c>$table</c>, unquoted) has.</summary>
+        /// <summary>How many of the columns added after the first release the status table has.</summary>
         public string AddedColumnCount { get; }
 
         /// <summary><c>ALTER TABLE … ADD COLUMN </c>, followed by a column definition.</summary>

@@ -42,6 +42,7 @@ namespace SourceGenMigrations.Sqlite;
 /// </remarks>
 public sealed partial class SqliteMigrationManager : ITransactionalMigrationManager, IMigrationSqlDialect, IServiceProvider, IAsyncDisposable, IDisposable
 {
+    private readonly OwnerIdentity _owner;
     private readonly string _connectionString;
 
     // The database as errors name it (the file's full path): "unable to open database file" alone does not say which.
@@ -94,16 +95,16 @@ public sealed partial class SqliteMigrationManager : ITransactionalMigrationMana
         ManagerValidation.CheckDuration(options.LeaseDuration, ManagerValidation.MaxLeaseDuration, nameof(options.LeaseDuration));
         ManagerValidation.CheckDuration(options.PollInterval, ManagerValidation.MaxPollInterval, nameof(options.PollInterval));
         _pollInterval = options.PollInterval;
-        OwnerId = ManagerValidation.OwnerIdOrDefault(options.OwnerId, nameof(options.OwnerId));
+        _owner = ManagerValidation.OwnerIdOrGenerated(options.OwnerId, nameof(options.OwnerId));
         _openPragmas = OpenPragmas(options);
         _logger = options.Logger ?? NullLogger.Instance;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
-        _sql = new Statements(ManagerValidation.Quote(_lockTableName), ManagerValidation.Quote(_statusTableName), Math.Max(1, (long)options.LeaseDuration.TotalMilliseconds));
-        _lease = new LeaseProtocol(new LeaseStore(this), _lockTableName, OwnerId, _pollInterval, _timeProvider, _logger);
+        _sql = new Statements(ManagerValidation.Quote(_lockTableName), ManagerValidation.Quote(_statusTableName), _statusTableName, Math.Max(1, (long)options.LeaseDuration.TotalMilliseconds));
+        _lease = new LeaseProtocol(new LeaseStore(this), _lockTableName, _owner, _pollInterval, _timeProvider, _logger);
     }
 
     /// <summary>This runner's id in the lease row.</summary>
-    public string OwnerId { get; }
+    public string OwnerId => _owner.Value;
 
     /// <summary>The lease table's name (unquoted).</summary>
     public string LockTableName => _lockTableName;

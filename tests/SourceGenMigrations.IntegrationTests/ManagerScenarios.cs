@@ -388,6 +388,34 @@ public abstract class ManagerScenarios
     }
 
     [DbFact]
+    public async Task A_generated_owner_id_is_one_value_for_every_thread_the_lease_row_and_the_statuses()
+    {
+        await using var db = await CreateTargetAsync();
+        await db.CreateSideEffectTableAsync();
+        var manager = db.CreateManager();
+
+        // Generated on first use (a start with nothing to do needs none): threads racing to it all get the same one.
+        Func<string> ownerId = manager switch
+        {
+            SourceGenMigrations.Sqlite.SqliteMigrationManager m => () => m.OwnerId,
+            SourceGenMigrations.PostgreSql.PostgreSqlMigrationManager m => () => m.OwnerId,
+            SourceGenMigrations.MySql.MySqlMigrationManager m => () => m.OwnerId,
+            _ => throw new InvalidOperationException(manager.GetType().Name),
+        };
+        using var start = new Barrier(8);
+        var seen = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => { start.SignalAndWait(); return ownerId(); })));
+        var owner = Assert.Single(seen.Distinct());
+
+        await RunAsync(manager, Migrations(1));
+        // applied_by is the owner id, followed by the build's version when there is one.
+        Assert.Equal(1, await db.CountAsync(string.Create(CultureInfo.InvariantCulture, $"SELECT COUNT(*) FROM {db.StatusTable} WHERE substr(applied_by, 1, {owner.Length}) = '{owner.Replace("'", "''", StringComparison.Ordinal)}'")));
+        await manager.AcquireMigrationLockAsync(CancellationToken.None);
+        Assert.Equal(owner, Assert.Single(await db.ReadLeaseAsync()).Owner);
+        await manager.ReleaseMigrationLockAsync(CancellationToken.None);
+        await DisposeAll(manager);
+    }
+
+    [DbFact]
     public async Task A_start_with_nothing_to_do_finishes_while_another_runner_holds_the_lease_and_one_with_work_waits()
     {
         await using var db = await CreateTargetAsync();

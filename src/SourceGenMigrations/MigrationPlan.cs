@@ -165,6 +165,50 @@ public sealed partial class MigrationPlan
     private static void ThrowTwice(long order) =>
         throw new MigrationException($"found two persisted statuses with order {Format(order)}", order, innerException: null);
 
+    /// <summary>
+    /// Whether <paramref name="statuses"/> are exactly the enabled registrations, in ascending order, each
+    /// <c>COMPLETED</c>, with the registration's checksum where it has one: a start with nothing to do, decided without
+    /// building a plan (issue 14). Narrower than <see cref="Create"/>: whatever else (an unknown order, a disabled
+    /// migration with a status, a stored checksum missing or different, an unsorted list) answers false and is left to
+    /// <see cref="CheckStatuses"/> and <see cref="Create"/>; when it answers true, they find the same (a test holds them to it).
+    /// </summary>
+    /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
+    /// <param name="statuses">The persisted statuses as listed.</param>
+    /// <param name="enabledCount">The number of enabled registrations, when the answer is true.</param>
+    internal static bool IsEveryEnabledCompleted(MigrationRegistration[] sortedRegistrations, IReadOnlyList<PersistedStatus> statuses, out int enabledCount)
+    {
+        enabledCount = 0;
+        var next = 0;
+        foreach (var registration in sortedRegistrations)
+        {
+            if (!registration.Enabled)
+            {
+                if (next < statuses.Count && statuses[next].Order == registration.Order)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (next >= statuses.Count)
+            {
+                return false;
+            }
+
+            var status = statuses[next++];
+            if (status.Order != registration.Order || status.Status != MigrationStatus.Completed
+                || (registration.Checksum is { } checksum && !string.Equals(checksum, status.Checksum, StringComparison.OrdinalIgnoreCase)))
+            {
+                return false;
+            }
+
+            enabledCount++;
+        }
+
+        return next == statuses.Count;
+    }
+
     /// <summary>Walks the registrations against the persisted statuses (step 8), both ascending with unique orders.</summary>
     /// <param name="sortedRegistrations">The registrations, ascending, unique orders.</param>
     /// <param name="sortedStatuses">The statuses from <see cref="CheckStatuses"/>.</param>

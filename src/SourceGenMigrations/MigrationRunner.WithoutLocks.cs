@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SourceGenMigrations.Internal;
 
 namespace SourceGenMigrations;
@@ -50,6 +51,14 @@ public static partial class MigrationRunner
             if (statuses is null || RunToken.IsCancellationRequested)
             {
                 return false;
+            }
+
+            // The usual case, decided in one walk without a plan (the plan logs each skip at Debug: it decides then).
+            if (!_logger.IsEnabled(LogLevel.Debug) && MigrationPlan.IsEveryEnabledCompleted(_registrations, statuses, out var enabledCount))
+            {
+                Log.NothingToRunWithoutLocks(_logger);
+                Log.NothingToRun(_logger, enabledCount);
+                return true;
             }
 
             foreach (var status in statuses)

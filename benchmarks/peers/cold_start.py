@@ -33,23 +33,28 @@ AOT = os.path.join(A.out, "aot/{0}/{0}")
 PG = os.environ.get("PEERS_PG_CONNECTION_STRING", "")
 
 # key, label, program
+# key, label, program, extra arguments. "floor" is issue 14's floor: the file opened with the same provider, its journal
+# table read once, no lock (the durable cases' floor, which has nothing to commit on a no-op); "floor-sql" issues the
+# statements a SourceGenMigrations run under its locks issues (database lock, tables, lease, list, release).
 SQLITE = [
-    ("floor", "floor (raw SQL)", JIT.format("Peers.Floor")),
-    ("sgm", "SourceGenMigrations", JIT.format("Peers.Sgm")),
-    ("fm", "FluentMigrator 8.0.1", JIT.format("Peers.FluentMigrator")),
-    ("dbup", "DbUp 6.1.1", JIT.format("Peers.DbUp")),
-    ("ef", "EF Core 10.0.15", JIT.format("Peers.EfCore")),
-    ("floor-aot", "floor, NativeAOT", AOT.format("Peers.Floor")),
-    ("sgm-aot", "SourceGenMigrations, NativeAOT", AOT.format("Peers.Sgm")),
+    ("floor", "floor (raw SQL: journal read, no lock)", JIT.format("Peers.Floor"), ["--durable=wal"]),
+    ("floor-sql", "floor (raw SQL: our locked run's statements)", JIT.format("Peers.Floor"), []),
+    ("sgm", "SourceGenMigrations", JIT.format("Peers.Sgm"), []),
+    ("fm", "FluentMigrator 8.0.1", JIT.format("Peers.FluentMigrator"), []),
+    ("dbup", "DbUp 6.1.1", JIT.format("Peers.DbUp"), []),
+    ("ef", "EF Core 10.0.15", JIT.format("Peers.EfCore"), []),
+    ("floor-aot", "floor (journal read, no lock), NativeAOT", AOT.format("Peers.Floor"), ["--durable=wal"]),
+    ("sgm-aot", "SourceGenMigrations, NativeAOT", AOT.format("Peers.Sgm"), []),
 ]
 POSTGRES = [
-    ("floor", "floor (raw SQL)", JIT.format("Peers.FloorPostgres")),
-    ("sgm", "SourceGenMigrations", JIT.format("Peers.SgmPostgres")),
-    ("fm", "FluentMigrator 8.0.1", JIT.format("Peers.FluentMigrator")),
-    ("dbup", "DbUp 6.1.1", JIT.format("Peers.DbUp")),
-    ("ef", "EF Core 10.0.15 (Npgsql.EntityFrameworkCore.PostgreSQL 10.0.3)", JIT.format("Peers.EfCore")),
-    ("floor-aot", "floor, NativeAOT", AOT.format("Peers.FloorPostgres")),
-    ("sgm-aot", "SourceGenMigrations, NativeAOT", AOT.format("Peers.SgmPostgres")),
+    ("floor", "floor (raw SQL: journal read, no lock)", JIT.format("Peers.FloorPostgres"), ["--durable"]),
+    ("floor-sql", "floor (raw SQL: our locked run's statements)", JIT.format("Peers.FloorPostgres"), []),
+    ("sgm", "SourceGenMigrations", JIT.format("Peers.SgmPostgres"), []),
+    ("fm", "FluentMigrator 8.0.1", JIT.format("Peers.FluentMigrator"), []),
+    ("dbup", "DbUp 6.1.1", JIT.format("Peers.DbUp"), []),
+    ("ef", "EF Core 10.0.15 (Npgsql.EntityFrameworkCore.PostgreSQL 10.0.3)", JIT.format("Peers.EfCore"), []),
+    ("floor-aot", "floor (journal read, no lock), NativeAOT", AOT.format("Peers.FloorPostgres"), ["--durable"]),
+    ("sgm-aot", "SourceGenMigrations, NativeAOT", AOT.format("Peers.SgmPostgres"), []),
 ]
 
 
@@ -81,18 +86,18 @@ def measure(database, contenders, targets):
     """targets: key -> (N -> database argument). Returns {(N, key, 'process'|'main'): [ms]}."""
     results = {}
     for n in (100, 1000):
-        for key, _, prog in contenders:
+        for key, _, prog, extra in contenders:
             arg = targets[key][n]
-            run([prog, arg, str(n)], False)  # apply
-            run([prog, arg, str(n)], False)  # warm-up (file cache)
+            run([prog, arg, str(n)] + extra, False)  # apply
+            run([prog, arg, str(n)] + extra, False)  # warm-up (file cache)
         for r in range(A.runs):
             order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
-            for key, _, prog in order:
+            for key, _, prog, extra in order:
                 arg = targets[key][n]
-                results.setdefault((n, key, "process"), []).append(run([prog, arg, str(n)], False))
-                results.setdefault((n, key, "main"), []).append(run([prog, arg, str(n)], True))
+                results.setdefault((n, key, "process"), []).append(run([prog, arg, str(n)] + extra, False))
+                results.setdefault((n, key, "main"), []).append(run([prog, arg, str(n)] + extra, True))
         print(f"  {database} N={n}: " + ", ".join(f"{k} {statistics.median(results[(n, k, 'process')]):.1f}/{statistics.median(results[(n, k, 'main')]):.1f} ms"
-                                                    for k, _, _ in contenders), flush=True)
+                                                    for k, _, _, _ in contenders), flush=True)
     return results
 
 
@@ -101,12 +106,12 @@ load_before = os.getloadavg()
 started = datetime.datetime.now(datetime.timezone.utc)
 all_results = {}
 sqlite = available(SQLITE)
-all_results["SQLite"] = (sqlite, measure("SQLite", sqlite, {k: {n: os.path.join(work, f"{k}-{n}.db") for n in (100, 1000)} for k, _, _ in sqlite}))
+all_results["SQLite"] = (sqlite, measure("SQLite", sqlite, {k: {n: os.path.join(work, f"{k}-{n}.db") for n in (100, 1000)} for k, _, _, _ in sqlite}))
 if PG:
     if not shutil.which("psql"):
         raise SystemExit("PEERS_PG_CONNECTION_STRING is set but psql is missing")
     postgres = available(POSTGRES)
-    targets = {k: {n: pg_database(f"sgm_cold_{k.replace('-', '_')}_{n}") for n in (100, 1000)} for k, _, _ in postgres}
+    targets = {k: {n: pg_database(f"sgm_cold_{k.replace('-', '_')}_{n}") for n in (100, 1000)} for k, _, _, _ in postgres}
     all_results["PostgreSQL"] = (postgres, measure("PostgreSQL", postgres, targets))
     for k in targets:
         for n in (100, 1000):
@@ -141,7 +146,7 @@ for database, (contenders, results) in all_results.items():
         w("")
         w("| contender | whole process | in process (Main to end) |")
         w("|---|---:|---:|")
-        for key, label, _ in contenders:
+        for key, label, _, _ in contenders:
             w(f"| {label} | {cell(results.get((n, key, 'process'), []))} | {cell(results.get((n, key, 'main'), []))} |")
         med = lambda key, where: statistics.median(results[(n, key, where)]) if (n, key, where) in results else None
         w("")
@@ -150,6 +155,7 @@ for database, (contenders, results) in all_results.items():
         for peer, name in (("fm", "FluentMigrator"), ("dbup", "DbUp"), ("ef", "EF Core")):
             w(f"| {name} / SourceGenMigrations (> 1: faster than {name}) | {ratio(med(peer, 'process'), med('sgm', 'process'))} | {ratio(med(peer, 'main'), med('sgm', 'main'))} |")
         w(f"| SourceGenMigrations / floor (target ≤ 1.3) | {ratio(med('sgm', 'process'), med('floor', 'process'))} | {ratio(med('sgm', 'main'), med('floor', 'main'))} |")
+        w(f"| SourceGenMigrations / floor of our locked run's statements | {ratio(med('sgm', 'process'), med('floor-sql', 'process'))} | {ratio(med('sgm', 'main'), med('floor-sql', 'main'))} |")
         if med("sgm-aot", "process"):
             w(f"| SourceGenMigrations NativeAOT / floor NativeAOT, whole process | {ratio(med('sgm-aot', 'process'), med('floor-aot', 'process'))} | – |")
         for where in ("process", "main"):

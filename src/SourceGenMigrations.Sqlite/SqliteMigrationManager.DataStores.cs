@@ -220,15 +220,10 @@ public sealed partial class SqliteMigrationManager
     }
 
     /// <summary>Whether the status table exists with every column added since the first release (one value read).</summary>
-    private bool StatusTableIsCurrent(SqliteConnection connection, int? busyTimeoutSeconds = null)
+    private bool StatusTableIsCurrent(SqliteConnection connection)
     {
         using var count = connection.CreateCommand();
         count.CommandText = _sql.AddedColumnCount;
-        if (busyTimeoutSeconds is { } seconds)
-        {
-            count.CommandTimeout = seconds;
-        }
-
         return count.ExecuteScalar() is long found && found == StatusTableSchema.AddedColumns.Length;
     }
 
@@ -366,9 +361,10 @@ public sealed partial class SqliteMigrationManager
 
     /// <inheritdoc/>
     /// <remarks>
-    /// On the data connection, synchronously: one read of the status table's columns (a missing table, or one of an older
-    /// release that the database lock upgrades, gives null), then the list. Null too when the data connection is in use
-    /// or the database stays busy for a second (another runner's commit): the run then takes the locks as before.
+    /// On the data connection, synchronously, one statement: the status table's added columns and the list. Null when
+    /// the table is missing or of an older release (the database lock creates or upgrades it), when the data connection
+    /// is in use or the database is busy (another runner's commit), or when the list needs the row-by-row read: the run
+    /// then takes the locks and reads again, reporting whatever is wrong.
     /// </remarks>
     public Task<IReadOnlyList<PersistedStatus>?> ListStatusesWithoutLocksAsync(CancellationToken cancellationToken)
     {
@@ -388,8 +384,8 @@ public sealed partial class SqliteMigrationManager
         try
         {
             var connection = GetDataConnection();
-            return Task.FromResult<IReadOnlyList<PersistedStatus>?>(
-                IsAutocommit(connection) && StatusTableIsCurrent(connection, busyTimeoutSeconds: 1) ? ListStatuses(connection, cancellationToken) : null);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromResult<IReadOnlyList<PersistedStatus>?>(IsAutocommit(connection) ? ListWithoutLocks(connection) : null);
         }
         catch (Exception exception)
         {
@@ -399,6 +395,52 @@ public sealed partial class SqliteMigrationManager
         {
             _dataGate.Release();
         }
+    }
+
+    /// <summary>
+    /// The read without locks through SQLite's own API: a prepare that fails (no such table or column) or a step that
+    /// does not return the row (busy) is an answer, not an error, so a first start throws nothing here; and a start with
+    /// nothing to do compiles none of Microsoft.Data.Sqlite's command path for it.
+    /// </summary>
+    private List<PersistedStatus>? ListWithoutLocks(SqliteConnection connection)
+    {
+        if (SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, _sql.ListWithColumnCount, out var statement) != SQLitePCL.raw.SQLITE_OK)
+        {
+            statement?.Dispose();
+            return null;
+        }
+
+        string? compact;
+        using (statement)
+        {
+            if (SQLitePCL.raw.sqlite3_step(statement) != SQLitePCL.raw.SQLITE_ROW
+                || SQLitePCL.raw.sqlite3_column_int64(statement, 0) != StatusTableSchema.AddedColumns.Length)
+            {
+                return null;
+            }
+
+            compact = SQLitePCL.raw.sqlite3_column_type(statement, 1) == SQLitePCL.raw.SQLITE_NULL
+                ? null
+                : SQLitePCL.raw.sqlite3_column_text(statement, 1).utf8_to_string();
+        }
+
+        return TryListCompact(connection, compact, out var statuses) ? statuses : null;
+    }
+
+    /// <summary>The statuses from the compact list (with the names of those stored as breaking older builds); false when it cannot carry them.</summary>
+    private bool TryListCompact(SqliteConnection connection, string? compact, out List<PersistedStatus> statuses)
+    {
+        if (!CompactStatusList.TryParse(compact, out statuses))
+        {
+            return false;
+        }
+
+        if (compact is not null && compact.Contains('!', StringComparison.Ordinal))
+        {
+            AddBreakingNames(connection, statuses);
+        }
+
+        return true;
     }
 
     private async Task<IReadOnlyList<PersistedStatus>> ListStatusesCoreAsync(CancellationToken cancellationToken)
@@ -425,13 +467,8 @@ public sealed partial class SqliteMigrationManager
         // Microsoft.Data.Sqlite runs its async methods synchronously anyway; the synchronous call skips a task.
         cancellationToken.ThrowIfCancellationRequested();
         var compact = Commands(connection).List.ExecuteScalar() as string;
-        if (CompactStatusList.TryParse(compact, out var statuses))
+        if (TryListCompact(connection, compact, out var statuses))
         {
-            if (compact is not null && compact.Contains('!', StringComparison.Ordinal))
-            {
-                AddBreakingNames(connection, statuses);
-            }
-
             return statuses;
         }
 

@@ -23,6 +23,7 @@ public sealed partial class SqliteMigrationManager
         private string? _extend;
         private string? _release;
         private string? _list;
+        private string? _listWithColumnCount;
         private string? _listRows;
         private string? _statusOf;
         private string? _beginCheck;
@@ -107,6 +108,13 @@ public sealed partial class SqliteMigrationManager
 
         public string List => _list ??=
             CompactStatusList.Sql(_statusTable);
+
+        /// <summary>
+        /// The read of a start that may have nothing to do: how many added columns the status table has, and the list. Its
+        /// prepare fails on a missing table or one of the first release (the list names added columns).
+        /// </summary>
+        public string ListWithColumnCount => _listWithColumnCount ??=
+            $"SELECT ({AddedColumnCount.TrimEnd(';')}), ({List.TrimEnd().TrimEnd(';')});";
 
         public string ListRows => _listRows ??=
             $"SELECT {StatusTableSchema.Order}, {StatusTableSchema.Status}, {StatusTableSchema.BreaksOlderBuilds} = 1, CASE WHEN {StatusTableSchema.BreaksOlderBuilds} = 1 THEN {StatusTableSchema.Name} END, {StatusTableSchema.Checksum} FROM {_statusTable} ORDER BY {StatusTableSchema.Order};";

@@ -19,6 +19,43 @@ public sealed class SqliteConnectionTests
         Assert.IsType<SqliteConnection>(context.Services!.GetService(typeof(SqliteConnection)));
 
     [Fact]
+    public async Task A_start_with_nothing_to_do_that_finds_the_database_locked_waits_under_the_locks_instead_of_failing()
+    {
+        // Rollback journal: while another connection holds an exclusive lock, even a read is refused (SQLITE_BUSY). The
+        // read without locks takes that as "take the locks", whose database lock waits for the writer; nothing fails.
+        await using var db = new SqliteTarget();
+        var options = new SqliteMigrationManagerOptions { UseWriteAheadLog = false };
+        var ran = 0;
+        MigrationRegistration[] migrations = [new(1, (_, _) => { Interlocked.Increment(ref ran); return Task.CompletedTask; })];
+        await using (var first = new SqliteMigrationManager(db.ConnectionString, options))
+        {
+            await MigrationRunner.RunAsync(first, migrations, Options());
+        }
+
+        await using var writer = new SqliteConnection(db.ConnectionString);
+        await writer.OpenAsync();
+        await using (var exclusive = writer.CreateCommand())
+        {
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync();
+        }
+
+        await using var manager = new SqliteMigrationManager(db.ConnectionString, options);
+        var run = MigrationRunner.RunAsync(manager, migrations, Options());
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.False(run.IsCompleted, "the run did not wait for the exclusive lock");
+
+        await using (var rollback = writer.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, ran);
+    }
+
+    [Fact]
     public async Task Statuses_are_written_on_the_connection_served_to_migrations()
     {
         await using var db = new SqliteTarget();

@@ -101,7 +101,6 @@ internal static class ManagerValidation
 
     private static string CheckOwnerId(string ownerId, string optionName)
     {
-
         if (string.IsNullOrWhiteSpace(ownerId) || ownerId.Length > MaxOwnerIdLength || ownerId.Any(char.IsControl))
         {
             throw new ArgumentException(

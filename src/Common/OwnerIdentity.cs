@@ -22,6 +22,4 @@ internal sealed class OwnerIdentity(string? configured)
             return _value!;
         }
     }
-
-    public override string ToString() => Value;
 }

@@ -56,6 +56,9 @@ internal static partial class StatusTableSchema
         _ => null,
     };
 
+    /// <summary>Whether a table with <paramref name="columns"/> exists (some columns) and has every added column: one that needs no upgrade.</summary>
+    public static bool IsCurrent(IReadOnlyCollection<string> columns) => columns.Count > 0 && MissingColumns(columns).Count == 0;
+
     /// <summary>The added columns missing from a table that has <paramref name="existingColumns"/> (compared ignoring case).</summary>
     public static List<(string Column, StatusColumnKind Kind)> MissingColumns(IEnumerable<string> existingColumns)
     {

@@ -231,7 +231,7 @@ public sealed partial class MySqlMigrationManager
             async (connection, ct) =>
             {
                 var columns = await ReadStatusColumnsAsync(connection, ct).ConfigureAwait(false);
-                return columns.Count == 0 || StatusTableSchema.MissingColumns(columns).Count > 0 ? null : await ListStatusesAsync(connection, ct).ConfigureAwait(false);
+                return StatusTableSchema.IsCurrent(columns) ? await ListStatusesAsync(connection, ct).ConfigureAwait(false) : null;
             },
             cancellationToken);
     }

@@ -247,12 +247,7 @@ public sealed partial class PostgreSqlMigrationManager
     {
         ThrowIfDisposed();
         var columns = await ReadStatusColumnsAsync(cancellationToken).ConfigureAwait(false);
-        if (columns.Count == 0 || StatusTableSchema.MissingColumns(columns).Count > 0)
-        {
-            return null;
-        }
-
-        return await ListStatusesAsync(cancellationToken).ConfigureAwait(false);
+        return StatusTableSchema.IsCurrent(columns) ? await ListStatusesAsync(cancellationToken).ConfigureAwait(false) : null;
     }
 
     /// <inheritdoc/>

@@ -41,8 +41,8 @@ public interface ITransactionalMigrationManager : IMigrationManager
     /// </summary>
     /// <remarks>
     /// <para>The runner calls it first, before the database lock (step 4). When the statuses show nothing to do (every
-    /// enabled migration <c>COMPLETED</c>, no persisted order this build does not know, no disabled migration with a
-    /// status) the run ends there: a start with nothing to do takes no lock and writes nothing. Anything else, or a
+    /// persisted status <c>COMPLETED</c>, every enabled migration among them, nothing the run would report) the run ends
+    /// there: a start with nothing to do takes no lock and writes nothing. Anything else, or a
     /// failure of this read, and the run takes the locks and reads the statuses again under them, as before.</para>
     /// <para>Safe without a lock because <c>COMPLETED</c> is final: a runner that holds the lease can only add work,
     /// never undo a completed migration, so a snapshot in which every enabled migration is completed stays true.</para>
